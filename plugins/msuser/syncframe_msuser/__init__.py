@@ -1,0 +1,1 @@
+"""syncframe plugin package msuser."""

@@ -1,0 +1,1 @@
+"""Built-in behaviour, registered as plugins after the external ones."""

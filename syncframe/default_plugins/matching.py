@@ -1,0 +1,1 @@
+"""Default matching rules (placeholder; the engine issue fills it)."""

@@ -1,0 +1,81 @@
+"""The error taxonomy plugins raise and the CLI renders as one line and an exit code."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+
+class SyncframeError(Exception):
+    """Base class; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(SyncframeError):
+    """A profile or setting is wrong; raised before any request is made."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, messages: Mapping[str, Any] | None = None):
+        super().__init__(message)
+        #: marshmallow-style ``{field: [errors]}``, every error at once
+        self.messages = dict(messages or {})
+
+    def lines(self) -> list[str]:
+        """One readable line per field error (nested sections flattened with dots)."""
+        out: list[str] = []
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, Mapping):
+                for key, sub in value.items():
+                    walk(f"{prefix}.{key}" if prefix else str(key), sub)
+            elif isinstance(value, (list, tuple)):
+                for sub in value:
+                    walk(prefix, sub)
+            else:
+                out.append(f"{prefix}: {value}" if prefix else str(value))
+
+        walk("", self.messages)
+        return out
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        lines = self.lines()
+        return base if not lines else base + "\n" + "\n".join(f"  {l}" for l in lines)
+
+
+class PluginError(SyncframeError):
+    """A plugin could not be loaded or is invalid; the message names it."""
+
+    exit_code = 2
+
+
+class SyncError(SyncframeError):
+    """Something went wrong while talking to a source or a target."""
+
+
+class FatalSyncError(SyncError):
+    """Abort the run (nothing more is written, nothing is removed)."""
+
+
+class AuthenticationError(FatalSyncError):
+    """Sign-in failed, or a permission or consent is missing."""
+
+
+class RetriableSyncError(SyncError):
+    """A 429 or 5xx that outlived the retry budget."""
+
+
+class SkippableRecordError(SyncError):
+    """One record (user) failed; the run goes on with the others."""
+
+
+class LockedError(SyncframeError):
+    """Another run of the same connector holds the lock."""
+
+    exit_code = 5
+
+    def __init__(self, connector: str, holder: str):
+        super().__init__(f"connector {connector!r} is locked by another run: {holder}")
+        self.connector = connector
+        self.holder = holder

@@ -1,0 +1,239 @@
+"""The values that travel through a run: identities, accounts, plan items, plans.
+
+Sources produce :class:`Identity` records and finish with a :class:`ReadResult`;
+targets describe their users as :class:`Account` records; the planner turns both
+into a :class:`Plan` of :class:`PlanItem` values. Nothing here knows a directory
+or a phone system by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+class ItemKind(str, enum.Enum):
+    """What the plan does with one user."""
+
+    CREATE = "create"      # new target user
+    UPDATE = "update"      # linked user, some fields differ
+    RENAME = "rename"      # linked user whose login must follow the source's principal name
+    ADOPT = "adopt"        # existing, unlinked target user taken over (may rename and update too)
+    DELETE = "delete"      # linked user missing from the source (mode sync only)
+    HELD = "held"          # a removal the guard stopped; released with --allow-removals
+    CONFLICT = "conflict"  # ambiguous match; nothing is written
+    SKIP = "skip"          # out of scope or invalid; nothing is written
+    NOOP = "noop"          # linked and in step
+
+    def __str__(self) -> str:  # pragma: no cover - cosmetic
+        return self.value
+
+
+#: Kinds that write to the target when applied.
+WRITE_KINDS = frozenset({ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, ItemKind.ADOPT, ItemKind.DELETE})
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One user as a source sees it.
+
+    ``source_id`` is the source's immutable id (for Entra ID the object id);
+    ``principal_name`` is the sign-in name (the UPN). ``kind`` is ``member`` or
+    ``guest``. ``extra`` carries source-specific values a plugin wants to pass on
+    (presence, for example) without the host knowing them.
+    """
+
+    source_id: str
+    principal_name: str
+    display_name: str = ""
+    given_name: str | None = None
+    surname: str | None = None
+    mail: str | None = None
+    business_phones: tuple[str, ...] = ()
+    mobile_phone: str | None = None
+    job_title: str | None = None
+    department: str | None = None
+    preferred_language: str | None = None
+    enabled: bool = True
+    kind: str = "member"
+    groups: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["business_phones"] = list(self.business_phones)
+        data["groups"] = list(self.groups)
+        data["extra"] = dict(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Identity":
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["business_phones"] = tuple(values.get("business_phones") or ())
+        values["groups"] = tuple(values.get("groups") or ())
+        values["extra"] = dict(values.get("extra") or {})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Identity":
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Account:
+    """One user as a target holds it.
+
+    ``fields`` are the target's current values in the same vocabulary its mapping
+    produces, so the planner can diff desired against current field by field.
+    ``protected`` accounts (service or admin users) are never matched or changed.
+    """
+
+    target_id: str
+    login: str
+    email: str | None = None
+    display_name: str = ""
+    enabled: bool = True
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    protected: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["fields"] = dict(self.fields)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Account":
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["fields"] = dict(values.get("fields") or {})
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A matching rule's answer: which account, or which candidates when ambiguous."""
+
+    account: Account | None
+    reason: str
+    rule: str
+    #: more than one candidate (or a candidate linked elsewhere): the planner emits CONFLICT
+    conflict: bool = False
+    candidates: tuple[str, ...] = ()
+    #: the match adopts an unlinked account (rules b-d) rather than following a link (rule a)
+    adopt: bool = False
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """How a source read ended.
+
+    ``identities`` is what was read: every user on a full read, only the changed
+    users on an incremental one (``incremental=True``), where ``removed`` names the
+    source ids that disappeared. ``complete`` is False when anything stopped the read
+    early; the engine then removes nobody. ``bookmark`` is saved only after the
+    whole plan applied.
+    """
+
+    identities: tuple[Identity, ...]
+    complete: bool
+    bookmark: str | None = None
+    incremental: bool = False
+    removed: tuple[str, ...] = ()
+    reason: str | None = None
+    #: what the read cost, for reports and the benchmark (e.g. {"requests": 3})
+    stats: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PlanItem:
+    """One user's line in the plan, and later in the journal."""
+
+    kind: ItemKind
+    reason: str
+    source_id: str | None = None
+    #: the login after the item applies (for DELETE: the login removed)
+    login: str | None = None
+    target_id: str | None = None
+    identity: Identity | None = None
+    account: Account | None = None
+    #: the full desired field set (CREATE / ADOPT) from the target's mapping
+    desired: dict[str, Any] = field(default_factory=dict)
+    #: field -> [old, new] for the fields that differ
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+    #: old login when the item renames (RENAME, or ADOPT that renames)
+    rename_from: str | None = None
+    #: logins of the candidates, for CONFLICT items
+    candidates: list[str] = field(default_factory=list)
+    #: the user must pair the mobile app again after this item (a rename)
+    repair_mobile: bool = False
+    #: set by apply
+    error: str | None = None
+    applied: bool = False
+
+    @property
+    def writes(self) -> bool:
+        return self.kind in WRITE_KINDS
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "source_id": self.source_id,
+            "login": self.login,
+            "target_id": self.target_id,
+            "principal_name": self.identity.principal_name if self.identity else None,
+            "desired": self.desired,
+            "changes": self.changes,
+            "rename_from": self.rename_from,
+            "candidates": self.candidates,
+            "repair_mobile": self.repair_mobile,
+            "error": self.error,
+            "applied": self.applied,
+        }
+
+
+@dataclass
+class Plan:
+    """What a run would do. ``plan`` prints it; ``run`` applies it."""
+
+    connector: str
+    mode: str
+    items: list[PlanItem]
+    read: ReadResult
+    #: the full source view the plan was made from (source_id -> Identity); saved
+    #: after apply so incremental sources can send only changes next time
+    view: dict[str, Identity] = field(default_factory=dict)
+
+    def of_kind(self, *kinds: ItemKind) -> list[PlanItem]:
+        return [i for i in self.items if i.kind in kinds]
+
+    @property
+    def writes(self) -> list[PlanItem]:
+        return [i for i in self.items if i.writes]
+
+    def counts(self) -> dict[str, int]:
+        """Counts per kind; ``rename`` also counts adoptions that rename, ``error`` failed items."""
+        counts = {k.value: 0 for k in ItemKind}
+        for item in self.items:
+            counts[item.kind.value] += 1
+            if item.kind is ItemKind.ADOPT and item.rename_from:
+                counts[ItemKind.RENAME.value] += 1
+        counts["error"] = sum(1 for i in self.items if i.error)
+        return counts
+
+    def repair_mobile(self) -> list[str]:
+        return sorted(i.login for i in self.items if i.repair_mobile and i.login and not i.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "connector": self.connector,
+            "mode": self.mode,
+            "complete": self.read.complete,
+            "incremental": self.read.incremental,
+            "read_reason": self.read.reason,
+            "counts": self.counts(),
+            "repair_mobile": self.repair_mobile(),
+            "items": [i.to_dict() for i in self.items if i.kind is not ItemKind.NOOP],
+        }
