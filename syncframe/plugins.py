@@ -9,6 +9,8 @@ Environment switches:
 
 - ``SYNCFRAME_PLUGINS``: comma-separated plugin (entry-point) names to load; only those.
 - ``SYNCFRAME_DISABLE_PLUGINS``: comma-separated names never loaded.
+- ``SYNCFRAME_PLUGIN_MODULES``: comma-separated dotted module names to import and
+  register as plugins too (a local plugin without packaging it; used by tests).
 - ``SYNCFRAME_TRACE_PLUGINS``: log every hook call.
 """
 
@@ -119,6 +121,15 @@ def get_plugin_manager(
             except Exception as exc:  # an import error in someone else's code
                 raise PluginError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
             _register(pm, plugin, ep.name, dist=getattr(ep, "dist", None))
+
+    for dotted in sorted(_names(os.environ.get("SYNCFRAME_PLUGIN_MODULES")) or ()):
+        if dotted in disabled_set:
+            continue
+        try:
+            module = importlib.import_module(dotted)
+        except ImportError as exc:
+            raise PluginError(f"plugin module {dotted!r} (SYNCFRAME_PLUGIN_MODULES) failed to import: {exc}") from exc
+        _register(pm, module, dotted)
 
     for plugin in extra_plugins:
         _register(pm, plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)

@@ -1,0 +1,120 @@
+"""Identities and profiles are validated with per-field messages, all errors at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncframe import ConfigError, Identity
+from syncframe.connector import load_profile, parse_toml
+from syncframe.plugins import get_plugin_manager
+from syncframe.schemas import fold_login, parse_duration, validate_identity
+
+
+def identity(**changes):
+    base = Identity(source_id="0b1c", principal_name="anna.berg@contoso.onmicrosoft.com", display_name="Anna Berg")
+    return base.replace(**changes)
+
+
+def test_valid_identity_is_normalised():
+    loaded, errors = validate_identity(identity(business_phones=("+49 (89) 123-456",), mobile_phone="", display_name="Ame\u0301lie"))
+    assert errors == {}
+    assert loaded.business_phones == ("+4989123456",)
+    assert loaded.mobile_phone is None
+    assert loaded.display_name == "Am\u00e9lie"  # NFC
+
+
+@pytest.mark.parametrize(
+    "changes, field, message",
+    [
+        ({"principal_name": "not-an-upn"}, "principal_name", "not a valid user principal name"),
+        ({"principal_name": "anna@localhost"}, "principal_name", "not a valid user principal name"),
+        ({"principal_name": "an na@contoso.com"}, "principal_name", "not a valid user principal name"),
+        ({"display_name": "A" * 257}, "display_name", "longer than 256"),
+        ({"surname": "Berg\x00"}, "surname", "U+0000"),
+        ({"given_name": "Anna\u202eevil"}, "given_name", "U+202E"),
+        ({"display_name": "Anna\u2066Berg"}, "display_name", "bidi"),
+        ({"job_title": "x\nDROP"}, "job_title", "control"),
+        ({"mobile_phone": "+49 170 CALLME"}, "mobile_phone", "not a phone number"),
+        ({"business_phones": ("089 & 123",)}, "business_phones", "not a phone number"),
+        ({"business_phones": ("++49123",)}, "business_phones", "not a phone number"),
+        ({"mail": "nobody"}, "mail", "not a valid e-mail"),
+        ({"kind": "robot"}, "kind", "Must be one of"),
+        ({"source_id": ""}, "source_id", "Length must be between 1 and 256"),
+    ],
+)
+def test_bad_identity_is_rejected_per_field(changes, field, message):
+    loaded, errors = validate_identity(identity(**changes))
+    assert loaded is None
+    assert field in errors
+    assert message.lower() in str(errors[field]).lower()
+    assert set(errors) == {field}, "only the bad field is reported"
+
+
+def test_several_bad_fields_are_reported_together():
+    _, errors = validate_identity(identity(principal_name="nope", mobile_phone="abc", display_name="x" * 300))
+    assert set(errors) == {"principal_name", "mobile_phone", "display_name"}
+
+
+def test_logins_fold_case_and_compatibility_forms():
+    assert fold_login("MMustermann@Contoso.onmicrosoft.com") == fold_login("mmustermann@contoso.onmicrosoft.com")
+    assert fold_login("\uff4d\uff4d\uff55\uff53\uff54\uff45\uff52\uff4d\uff41\uff4e\uff4e") == "mmustermann"  # full-width
+    assert fold_login("Ame\u0301lie") == fold_login("Am\u00e9lie")  # NFD vs NFC
+
+
+@pytest.mark.parametrize("text, seconds", [("90s", 90), ("15m", 900), ("1h", 3600), ("1d", 86400), (120, 120)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["soon", "10", "5s", "-1h", True])
+def test_bad_durations(text):
+    with pytest.raises(Exception):
+        parse_duration(text)
+
+
+def test_profile_contract_parses_key_and_table_of_the_same_name():
+    data = parse_toml('source = "MSUSER"\ntarget = "pascom"\n[source]\ntenant = "t"\n[target]\nurl = "u"\n')
+    assert data["source"] == "MSUSER" and data["target"] == "pascom"
+
+
+def test_profile_reports_every_error_at_once():
+    pm = get_plugin_manager()
+    text = """
+title = "Microsoft 365 users"
+source = "MSUSER"
+target = "pascom"
+mode = "mirror"
+interval = "soon"
+concurrency = 0
+colour = "blue"
+[guard]
+max_percent = 150
+[source]
+tenant = "contoso.onmicrosoft.com"
+no_such_setting = 1
+[target]
+url = "https://pbx.example.org/demo"
+bogus = true
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_profile(text, pm, "m365")
+    lines = "\n".join(caught.value.lines())
+    for expected in ("mode:", "interval:", "concurrency:", "colour:", "guard.max_percent:", "[source].no_such_setting:", "[target].bogus:"):
+        assert expected in lines, f"{expected!r} missing from:\n{lines}"
+
+
+def test_profile_naming_an_unknown_plugin():
+    with pytest.raises(ConfigError) as caught:
+        load_profile('source = "LDAP"\ntarget = "pascom"\n', get_plugin_manager(), "ldap")
+    assert "no plugin provides the source 'LDAP'" in str(caught.value)
+
+
+def test_profile_that_is_not_toml():
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_profile("source = \n", get_plugin_manager(), "broken")
+
+
+@pytest.mark.parametrize("name", ["Has Space", "UPPER", "", "x" * 65, "../etc"])
+def test_connector_names_are_checked(name):
+    with pytest.raises(ConfigError, match="connector name"):
+        load_profile('source = "MSUSER"\ntarget = "pascom"\n', get_plugin_manager(), name)
