@@ -12,40 +12,22 @@ from syncframe import PluginError
 from syncframe.connector import load_profile
 from syncframe.plugins import get_plugin_manager, plugin_infos, sources, targets
 
-CSV_PLUGIN = '''
-"""A third-party source: users from a CSV file."""
-import csv
-from marshmallow import Schema, fields, RAISE
-from syncframe import Identity, ReadResult, Source, hookimpl
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 
-class CsvSchema(Schema):
-    class Meta:
-        unknown = RAISE
-    path = fields.String(required=True)
+def plugin_from_docs() -> str:
+    """The worked CSV source of docs/plugins.md, so the guide's example stays true."""
+    text = DOCS.read_text(encoding="utf-8")
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
 
 
-class CsvSource(Source):
-    def read(self, bookmark, previous, progress):
-        with open(self.config["path"], newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        progress(len(rows), len(rows))
-        return ReadResult(
-            identities=tuple(Identity(source_id=r["id"], principal_name=r["upn"], display_name=r["name"]) for r in rows),
-            complete=True,
-        )
-
-
-@hookimpl
-def syncframe_register_sources(register):
-    register("CSV", CsvSource, CsvSchema, description="Users from a CSV file")
-'''
+CSV_PLUGIN = plugin_from_docs()
 
 
 def install_fake_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> None:
     """Install a plugin the way pip would leave it: a module and a dist-info with entry points."""
     (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist}-1.2.3.dist-info"
+    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"  # normalised, as pip names it
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
     (info / "entry_points.txt").write_text(f"[syncframe]\n{entry_name} = {module}\n")
@@ -72,10 +54,10 @@ def test_bundled_plugins_are_found_through_entry_points():
 def test_third_party_source_is_usable_without_touching_the_host(site, tmp_path, monkeypatch):
     monkeypatch.setenv("PBX_PASSWORD", "not-a-real-password")
     install_fake_distribution(site, "syncframe-csv", "sf_test_csv", CSV_PLUGIN, "csv")
-    (tmp_path / "users.csv").write_text("id,upn,name\n1,anna@example.org,Anna\n2,ben@example.org,Ben\n")
+    (tmp_path / "users.csv").write_text("id,upn,name,mail,phone\n1,anna@example.org,Anna,,+4989111\n2,ben@example.org,Ben,ben@example.org,\n")
     pm = get_plugin_manager()
     info = {i.name: i for i in plugin_infos(pm)}["csv"]
-    assert info.sources == ["CSV"] and info.version == "1.2.3"
+    assert info.sources == ["CSV"] and info.templates == ["csv"] and info.version == "1.2.3"
 
     profile = f'source = "CSV"\ntarget = "pascom"\n[source]\npath = "{tmp_path / "users.csv"}"\n[target]\nurl = "https://pbx.example.org/demo"\npassword_env = "PBX_PASSWORD"\n'
     connector = load_profile(profile, pm, "csv-test")
@@ -83,6 +65,7 @@ def test_third_party_source_is_usable_without_touching_the_host(site, tmp_path, 
     result = source.read(None, {}, lambda n, total: None)
     assert result.complete
     assert [i.principal_name for i in result.identities] == ["anna@example.org", "ben@example.org"]
+    assert result.identities[0].business_phones == ("+4989111",) and result.identities[1].mail == "ben@example.org"
 
 
 def test_only_selected_plugins_load(site, monkeypatch):
