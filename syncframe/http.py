@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt, stop_after_delay
+from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_attempt, stop_after_delay
 
 log = logging.getLogger("syncframe.http")
 
@@ -113,7 +113,7 @@ def send_with_retries(
     retrying = Retrying(
         stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.budget_seconds),
         wait=wait,
-        retry=retry_if_exception_type((requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+        retry=retry_if_exception(_transient)
         | retry_if_result(lambda r: r.status_code in policy.statuses),
         sleep=policy.sleep,
         before_sleep=before_sleep,
@@ -121,6 +121,14 @@ def send_with_retries(
         reraise=True,
     )
     return retrying(session.request, method, url, **kwargs)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Connection errors and timeouts are worth retrying; a failed certificate check is not
+    (``SSLError`` is a ``ConnectionError`` too, but trying again cannot fix it)."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
 
 
 def _redact(url: str) -> str:

@@ -1,0 +1,72 @@
+"""The plain values the state store hands out (frozen, detached from any session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+#: how a link came to be: the connector created the account, or adopted an existing one
+LINK_ORIGINS = ("created", "adopted")
+RUN_KINDS = ("plan", "run")
+#: ``running`` while a run is in progress; one of the others once it finished
+RUN_STATUSES = ("running", "ok", "failed", "held", "aborted")
+FINISHED_STATUSES = RUN_STATUSES[1:]
+JOURNAL_STATES = ("intent", "ok", "failed", "recovered")
+
+
+@dataclass(frozen=True)
+class ConnectorRow:
+    """A connector: its name and its profile, kept as the TOML text the user wrote."""
+
+    name: str
+    profile_text: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    """This connector's source id <-> target account."""
+
+    source_id: str
+    target_id: str
+    login: str
+    origin: str  # "created" | "adopted"
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One ``plan`` or ``run`` of a connector."""
+
+    id: int
+    connector: str
+    mode: str
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    counts: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """One write of a run: its intent, and its outcome once known."""
+
+    id: int
+    run_id: int
+    connector: str
+    seq: int
+    kind: str
+    source_id: str | None
+    login: str | None
+    state: str  # "intent" | "ok" | "failed" | "recovered"
+    item: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
