@@ -1,0 +1,277 @@
+"""``plan``, ``run``, ``history`` and ``serve``.
+
+Exit codes: 0 done / in sync · 1 failed · 2 usage or profile error · 3 changes
+pending (``plan``; or ``run`` declined at the prompt) · 4 removals held · 5 locked
+by another run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import sys
+from typing import Any, Iterator
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..contracts import Progress as ProgressCallback
+from ..contracts import no_progress
+from ..engine import ConnectorRunner, render_report
+from ..engine.planner import SyncPlan
+from . import EXIT_OK, EXIT_USAGE, App, cli, pass_app
+
+_connector_args = [
+    click.argument("name", required=False),
+    click.option("--profile", "profile", type=click.Path(dir_okay=False), help="Use this profile file instead of a registered connector (state is kept under NAME, or the file's name)."),
+]
+
+
+def _with_connector_args(func: Any) -> Any:
+    for decorator in reversed(_connector_args):
+        func = decorator(func)
+    return func
+
+
+def progress_factory(app: App) -> Any:
+    """Progress bars on stderr, only for people: hidden with --json or when stderr is no terminal."""
+    if app.json or not app.err.is_terminal:
+        return _quiet
+
+    @contextlib.contextmanager
+    def bar(description: str, total: int | None = None) -> Iterator[ProgressCallback]:
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=app.err, transient=True) as progress:
+            task = progress.add_task(description, total=total)
+
+            def advance(n: int, new_total: int | None = None) -> None:
+                progress.update(task, advance=n, total=new_total if new_total is not None else progress.tasks[0].total)
+
+            yield advance
+
+    return bar
+
+
+@contextlib.contextmanager
+def _quiet(description: str, total: int | None = None) -> Iterator[ProgressCallback]:
+    yield no_progress
+
+
+def _release_command(name: str, profile: str | None) -> str:
+    if profile:
+        return f"syncframe run {shlex.quote(name)} --profile {shlex.quote(profile)}"
+    return f"syncframe run {shlex.quote(name)}"
+
+
+def _runner(app: App, name: str | None, profile: str | None) -> ConnectorRunner:
+    connector = app.connector(name, profile)
+    return ConnectorRunner(
+        connector,
+        app.pm,
+        app.store,
+        progress=progress_factory(app),
+        echo=lambda line: app.err.print(line),
+        release=_release_command(connector.name, profile),
+    )
+
+
+def _emit(app: App, report: dict[str, Any]) -> None:
+    if app.json:
+        app.emit_json(report)
+    else:
+        render_report(report, app.console)
+
+
+@cli.command()
+@_with_connector_args
+@click.option("--allow-removals", type=click.IntRange(min=0), default=0, metavar="N", help="Show the plan as if up to N held removals were released.")
+@pass_app
+@click.pass_context
+def plan(ctx: click.Context, app: App, name: str | None, profile: str | None, allow_removals: int) -> None:
+    """Show what a run would change (a dry run: writes nothing anywhere).
+
+    Exit 0 in sync, 3 changes pending, 4 removals held, 1 the read failed or was incomplete.
+    """
+    outcome = _runner(app, name, profile).plan(allow_removals=allow_removals)
+    _emit(app, outcome.report)
+    ctx.exit(outcome.exit_code)
+
+
+@cli.command()
+@_with_connector_args
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking (runs without a terminal never ask).")
+@click.option("--allow-removals", type=click.IntRange(min=0), default=0, metavar="N", help="Release up to N removals the removal guard holds.")
+@pass_app
+@click.pass_context
+def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes: bool, allow_removals: int) -> None:
+    """Plan and apply: create, update, rename, adopt and (mode sync) remove users.
+
+    Exit 0 done, 4 removals held, 1 failed (the bookmark did not advance), 5 locked
+    by another run, 3 declined at the prompt.
+    """
+    runner = _runner(app, name, profile)
+    interactive = not yes and not app.json and sys.stdin.isatty()
+
+    def confirm(plan: SyncPlan) -> bool:
+        from ..engine.report import build_report
+
+        preview = build_report(plan, name=runner.name, title=runner.name, mode=plan.mode, kind="plan", status="pending", exit_code=3, release=runner.release)
+        render_report(preview, app.console)
+        return click.confirm(f"Apply {len(plan.writes)} change(s) to the target?", default=False, err=True)
+
+    outcome = runner.run(allow_removals=allow_removals, confirm=confirm if interactive else None)
+    _emit(app, outcome.report)
+    ctx.exit(outcome.exit_code)
+
+
+@cli.command()
+@click.argument("name", required=False)
+@click.option("--run", "run_id", type=int, metavar="ID", help="Show one run and its journal (every write it made).")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many runs to list.")
+@pass_app
+@click.pass_context
+def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, limit: int) -> None:
+    """List past runs of a connector (or of all), or one run's items with --run ID."""
+    if run_id is not None:
+        _show_run(ctx, app, run_id, name)
+        return
+    runs = app.store.runs(name, limit=limit)
+    if app.json:
+        app.emit_json([_run_dict(r) for r in runs])
+        ctx.exit(EXIT_OK)
+    table = Table(title=f"runs of {name!r}" if name else "runs", header_style="bold")
+    for column in ("id", "connector", "kind", "mode", "status", "started", "finished", "changes", "error"):
+        table.add_column(column, overflow="fold")
+    for r in runs:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted((r.counts or {}).items()) if v and k != "noop") or "—"
+        table.add_row(str(r.id), r.connector, r.kind, r.mode, r.status, _when(r.started_at), _when(r.finished_at), counts, r.error or "")
+    app.console.print(table)
+    if not runs:
+        app.console.print("No runs recorded yet.")
+    ctx.exit(EXIT_OK)
+
+
+def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> None:
+    run_row = next((r for r in app.store.runs(name, limit=1_000_000) if r.id == run_id), None)
+    if run_row is None:
+        app.err.print(f"Error: no run {run_id}" + (f" of connector {name!r}" if name else ""))
+        ctx.exit(EXIT_USAGE)
+    journal = app.store.journal(run_id)
+    if app.json:
+        app.emit_json({**_run_dict(run_row), "journal": [_journal_dict(j) for j in journal]})
+        ctx.exit(EXIT_OK)
+    app.console.print(f"run {run_row.id} of {run_row.connector!r}: {run_row.kind}, mode {run_row.mode}, [bold]{run_row.status}[/] (started {_when(run_row.started_at)}, finished {_when(run_row.finished_at)})")
+    if run_row.error:
+        app.console.print(f"[red]error:[/] {run_row.error}")
+    summary = run_row.summary or {}
+    if summary.get("repair_mobile"):
+        app.console.print("must pair the mobile app again: " + ", ".join(summary["repair_mobile"]))
+    held = summary.get("held") or {}
+    if held.get("count"):
+        app.console.print(f"[yellow]{held['count']} removal(s) held:[/] {held.get('reason')}")
+    table = Table(header_style="bold")
+    for column in ("#", "kind", "login", "state", "details"):
+        table.add_column(column, overflow="fold")
+    for j in journal:
+        changes = (j.item or {}).get("changes") or {}
+        detail = "; ".join(f"{k}: {v[0]} → {v[1]}" for k, v in sorted(changes.items()) if isinstance(v, (list, tuple)) and len(v) == 2)
+        if (j.item or {}).get("rename_from"):
+            detail = f"login: {j.item['rename_from']} → {j.login}" + (f"; {detail}" if detail else "")
+        note = j.error or ((j.result or {}).get("note") if j.state == "recovered" else "") or ""
+        table.add_row(str(j.seq), j.kind, j.login or j.source_id or "", j.state, "\n".join(x for x in (detail, note) if x))
+    app.console.print(table)
+    ctx.exit(EXIT_OK)
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+
+
+def _run_dict(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "connector": r.connector,
+        "kind": r.kind,
+        "mode": r.mode,
+        "status": r.status,
+        "started_at": r.started_at.isoformat() if r.started_at else None,
+        "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+        "counts": r.counts,
+        "error": r.error,
+        "summary": r.summary,
+    }
+
+
+def _journal_dict(j: Any) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "seq": j.seq,
+        "kind": j.kind,
+        "source_id": j.source_id,
+        "login": j.login,
+        "state": j.state,
+        "item": j.item,
+        "result": j.result,
+        "error": j.error,
+        "created_at": j.created_at.isoformat() if j.created_at else None,
+        "finished_at": j.finished_at.isoformat() if j.finished_at else None,
+    }
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every connector that has an interval once, then exit.")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Exit after this many runs.")
+@click.option("--duration", type=click.FloatRange(min=0), default=None, metavar="SECONDS", help="Exit after this many seconds.")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=1, show_default=True, help="Connectors run at the same time.")
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0.0001, max=1.0),
+    default=1.0,
+    show_default=True,
+    help="Multiply every interval and back-off by this factor (for tests and demos; profiles still need interval >= 60 s).",
+)
+@pass_app
+@click.pass_context
+def serve(ctx: click.Context, app: App, once: bool, max_runs: int | None, duration: float | None, workers: int, time_scale: float) -> None:
+    """Run every registered connector at its interval, until SIGTERM or Ctrl-C.
+
+    Never runs one connector twice at once (the state store's lock); a failing
+    connector backs off (doubling its wait, at most a day) and the others go on.
+    """
+    from ..serve import Scheduler
+
+    def log_line(event: dict[str, Any]) -> None:
+        if app.json:
+            click.echo(_json_line(event))
+        else:
+            app.console.print(_serve_line(event))
+
+    scheduler = Scheduler(app.store, app.pm, workers=workers, time_scale=time_scale, on_event=log_line, pid=os.getpid())
+    scheduler.install_signal_handlers()
+    code = scheduler.serve(once=once, max_runs=max_runs, duration=duration)
+    ctx.exit(code)
+
+
+def _json_line(event: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(event, default=str, ensure_ascii=False)
+
+
+def _serve_line(event: dict[str, Any]) -> str:
+    kind = event.get("event")
+    name = event.get("name", "")
+    if kind == "run":
+        counts = event.get("counts") or {}
+        changes = ", ".join(f"{k} {v}" for k, v in counts.items() if v and k not in ("noop", "skip")) or "no changes"
+        style = {"ok": "green", "held": "yellow"}.get(event.get("status", ""), "red")
+        extra = f" — {event['error']}" if event.get("error") else ""
+        wait = f"; next in {event['next_in']:.0f}s" if event.get("next_in") is not None else ""
+        return f"[{style}]{name}: {event.get('status')}[/] ({changes}){extra}{wait}"
+    if kind == "skipped":
+        return f"[dim]{name}: skipped: {event.get('reason')}[/]"
+    if kind == "invalid":
+        return f"[red]{name}: profile error:[/] {event.get('error')}"
+    return f"[dim]{kind}: {event.get('message', '')}[/]"

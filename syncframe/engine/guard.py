@@ -1,0 +1,86 @@
+"""The removal guard: partial data never becomes a deletion, and mass removals wait
+for a person.
+
+Removals (``DELETE`` items) apply only when
+
+- the read was complete (``ReadResult.complete``); ``--allow-removals`` cannot
+  override this: run again once the source reads completely;
+- the source returned at least one user (a zero-user read while links exist looks
+  like an outage, not like everybody leaving); ``--allow-removals N`` releases them;
+- their number stays within ``min(max(min_allowed, max_percent% of linked users),
+  max_per_run)``; ``--allow-removals N`` releases up to N.
+
+A tripped guard holds *every* removal (all or nothing, like Entra Connect's
+deletion threshold): it never silently deletes "only the first few". Held removals
+are not lost: planning runs on the full source view, so they come back next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..model import ItemKind, PlanItem
+
+DEFAULTS = {"max_per_run": 100, "max_percent": 10.0, "min_allowed": 5}
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """What the guard decided."""
+
+    #: why removals were held, or None when nothing was held
+    reason: str | None = None
+    held: int = 0
+    released: int = 0
+    #: whether ``--allow-removals`` can release what was held
+    releasable: bool = True
+    limit: int | None = None
+
+
+def removal_limit(settings: Mapping[str, Any], linked: int) -> int:
+    """How many removals one run may make without ``--allow-removals``."""
+    s = {**DEFAULTS, **dict(settings or {})}
+    by_share = int(float(s["max_percent"]) * linked / 100)
+    return min(max(int(s["min_allowed"]), by_share), int(s["max_per_run"]))
+
+
+def apply_guard(
+    items: list[PlanItem],
+    *,
+    complete: bool,
+    read_reason: str | None,
+    source_empty: bool,
+    linked: int,
+    settings: Mapping[str, Any],
+    allow_removals: int = 0,
+) -> GuardResult:
+    """Turn the removals the guard stops into ``HELD`` items, in place."""
+    deletes = sorted((i for i in items if i.kind is ItemKind.DELETE), key=lambda i: (i.login or "", i.source_id or ""))
+    if not deletes:
+        return GuardResult()
+    s = {**DEFAULTS, **dict(settings or {})}
+    limit = removal_limit(s, linked)
+    releasable = True
+    if not complete:
+        why = f"the source read was incomplete ({read_reason or 'no reason given'}); removals need a complete read"
+        releasable = False
+    elif source_empty:
+        why = f"the source returned no users while {linked} are linked; that looks like an outage, not like everybody leaving"
+    elif len(deletes) > limit:
+        why = (
+            f"{len(deletes)} removals exceed the removal guard's limit of {limit} "
+            f"(max(min_allowed={s['min_allowed']}, max_percent={s['max_percent']:g}% of {linked} linked users), "
+            f"at most max_per_run={s['max_per_run']})"
+        )
+    else:
+        return GuardResult(limit=limit)
+
+    released = min(max(allow_removals, 0), len(deletes)) if releasable else 0
+    for n, item in enumerate(deletes):
+        if n < released:
+            item.reason = f"{item.reason}; released with --allow-removals"
+            continue
+        item.kind = ItemKind.HELD
+        item.reason = f"{item.reason}; held: {why}"
+    return GuardResult(reason=why, held=len(deletes) - released, released=released, releasable=releasable, limit=limit)

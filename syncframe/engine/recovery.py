@@ -1,0 +1,45 @@
+"""Recover the writes a killed run left behind (journal intents with no outcome).
+
+A create whose outcome was lost may have landed: look its login up in the target
+and link the account if it is there, so the rerun adopts nothing twice and creates
+no duplicate. Any other unfinished write needs no action of its own: the next plan
+reads the target afresh and diffs again. Called under the connector's lock, before
+a run journals new intents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..contracts import Target
+
+
+@dataclass(frozen=True)
+class Recovered:
+    journal_id: int
+    kind: str
+    login: str | None
+    note: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"journal_id": self.journal_id, "kind": self.kind, "login": self.login, "note": self.note}
+
+
+def recover_unfinished(store: object, connector: str, target: Target) -> list[Recovered]:
+    """Resolve every unfinished intent of ``connector``; returns what was done."""
+    done: list[Recovered] = []
+    for row in store.unfinished_intents(connector):  # type: ignore[attr-defined]
+        if row.kind == "create" and row.login and row.source_id:
+            account = target.find(row.login)
+            if account is not None:
+                store.journal_outcome(  # type: ignore[attr-defined]
+                    row.id, ok=True, result=account.to_dict(), link=(row.source_id, account.target_id, account.login, "created")
+                )
+                note = f"the create of {row.login!r} had landed in the target; linked it"
+            else:
+                note = f"the create of {row.login!r} never reached the target; the next plan creates it"
+        else:
+            note = f"the {row.kind} of {row.login or row.source_id!r} may or may not have landed; the plan re-reads the target"
+        store.resolve_intent(row.id, note)  # type: ignore[attr-defined]
+        done.append(Recovered(row.id, row.kind, row.login, note))
+    return done

@@ -1,0 +1,286 @@
+"""One connector's ``plan`` or ``run``, start to finish.
+
+``plan`` reads the source and the target and prints what a run would do; it
+writes nothing, to the target or to the state store. ``run`` takes the
+connector's lock, recovers what a killed run left behind, plans, applies, and
+advances the bookmark and the saved view only when the read was complete and
+every write succeeded. Held removals do not keep the bookmark back: the next plan
+runs on the full view again, so they come back until released.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, ContextManager, Iterator
+
+import pluggy
+
+from ..contracts import ConnectorContext, Progress, Source, Target, no_progress
+from ..errors import SyncError
+from ..model import Identity, ItemKind, ReadResult
+from .apply import Applier, ApplyResult
+from .planner import Planner, SyncPlan
+from .recovery import recover_unfinished
+from .report import build_report
+
+log = logging.getLogger("syncframe.engine")
+
+
+class ExitCode(enum.IntEnum):
+    """The CLI's exit codes (the same numbers as ``syncframe.cli.EXIT_*``)."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    PENDING = 3
+    HELD = 4
+    LOCKED = 5
+
+
+#: progress_bar(description, total) -> a context manager yielding a Progress callback
+ProgressFactory = Callable[[str, "int | None"], ContextManager[Progress]]
+
+
+@contextlib.contextmanager
+def no_progress_bar(description: str, total: int | None = None) -> Iterator[Progress]:
+    """A progress factory that shows nothing."""
+    yield no_progress
+
+
+@dataclass
+class Outcome:
+    """What a plan or run produced: the report, its exit code, and the plan."""
+
+    report: dict[str, Any]
+    exit_code: int
+    plan: SyncPlan | None = None
+    run_id: int | None = None
+    applied: ApplyResult | None = field(default=None, repr=False)
+
+    @property
+    def status(self) -> str:
+        return str(self.report["status"])
+
+
+def identity_record(identity: Identity) -> dict[str, Any]:
+    """An identity as the JSON the saved view holds (cheaper than ``to_dict``)."""
+    record = dict(identity.__dict__)
+    record["business_phones"] = list(identity.business_phones)
+    record["groups"] = list(identity.groups)
+    record["extra"] = dict(identity.extra)
+    return record
+
+
+def plan_status(plan: SyncPlan) -> tuple[str, int]:
+    """A plan's status and exit code: failed (1) > held (4) > pending (3) > in sync (0)."""
+    if not plan.read.complete:
+        return "failed", ExitCode.FAILED
+    if plan.of_kind(ItemKind.HELD):
+        return "held", ExitCode.HELD
+    if plan.writes:
+        return "pending", ExitCode.PENDING
+    return "in_sync", ExitCode.OK
+
+
+def run_status(plan: SyncPlan, applied: ApplyResult) -> tuple[str, int]:
+    """A run's status and exit code: aborted/failed (1) > held (4) > ok (0)."""
+    if applied.interrupted:
+        return "aborted", ExitCode.FAILED
+    if not applied.clean or not plan.read.complete:
+        return "failed", ExitCode.FAILED
+    if plan.of_kind(ItemKind.HELD):
+        return "held", ExitCode.HELD
+    return "ok", ExitCode.OK
+
+
+class ConnectorRunner:
+    """Plans or runs one connector.
+
+    :param connector: A validated :class:`syncframe.connector.Connector`.
+    :param pm: The plugin manager.
+    :param store: The :class:`syncframe.state.StateStore`.
+    :param progress: Makes progress callbacks for "reading" and "applying".
+    :param echo: Where interactive plugin steps print.
+    :param stop: Set it to stop a run between writes (SIGTERM in ``serve``).
+    :param release: The command that reruns this connector, for the "how to
+        release held removals" hint (``syncframe run NAME``).
+    """
+
+    def __init__(
+        self,
+        connector: Any,
+        pm: pluggy.PluginManager,
+        store: Any,
+        *,
+        progress: ProgressFactory = no_progress_bar,
+        echo: Callable[[str], None] = print,
+        stop: threading.Event | None = None,
+        release: str | None = None,
+    ):
+        self.connector = connector
+        self.name: str = connector.name
+        self.pm = pm
+        self.store = store
+        self.progress = progress
+        self.echo = echo
+        self.stop = stop or threading.Event()
+        self.release = release or f"syncframe run {self.name}"
+
+    # --- public -------------------------------------------------------------------
+
+    def plan(self, allow_removals: int = 0) -> Outcome:
+        """Read and plan; nothing is written anywhere."""
+        context = self._context()
+        try:
+            with self._opened(context) as (source, target):
+                plan = self._read_and_plan(context, source, target, allow_removals)
+        except SyncError as exc:
+            return self._failed_outcome("plan", str(exc))
+        status, code = plan_status(plan)
+        return Outcome(self._report(plan, "plan", status, code), code, plan)
+
+    def run(
+        self,
+        *,
+        allow_removals: int = 0,
+        confirm: Callable[[SyncPlan], bool] | None = None,
+        holder: str | None = None,
+    ) -> Outcome:
+        """Plan and apply under the connector's lock.
+
+        :param allow_removals: Release up to this many held removals.
+        :param confirm: Asked with the plan before anything is written (when it has
+            writes); answering False ends the run with nothing applied.
+        :param holder: Who holds the lock, shown to a concurrent run.
+        :raises syncframe.errors.LockedError: another run holds the lock.
+        """
+        holder = holder or f"syncframe run (pid {os.getpid()})"
+        with self.store.lock(self.name, holder=holder):
+            self.store.abandon_stale_runs(self.name)
+            run_id = self.store.start_run(self.name, self.connector.mode, "run")
+            try:
+                return self._run(run_id, allow_removals, confirm)
+            except SyncError as exc:
+                outcome = self._failed_outcome("run", str(exc), run_id)
+                self.store.finish_run(run_id, "failed", outcome.report["counts"], error=str(exc), summary=_stored(outcome.report))
+                # observers hear about failed runs too (that is when notifications matter);
+                # the plan they get is empty, its read incomplete with the error as reason
+                empty = SyncPlan(self.name, self.connector.mode, [], ReadResult((), complete=False, reason=str(exc)))
+                self._finished(empty, outcome.report, self._context())
+                return outcome
+            except BaseException as exc:
+                status = "aborted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                self.store.finish_run(run_id, status, {}, error=f"{type(exc).__name__}: {exc}")
+                raise
+
+    # --- steps ----------------------------------------------------------------------
+
+    def _run(self, run_id: int, allow_removals: int, confirm: Callable[[SyncPlan], bool] | None) -> Outcome:
+        context = self._context()
+        with self._opened(context) as (source, target):
+            recovered = recover_unfinished(self.store, self.name, target)
+            plan = self._read_and_plan(context, source, target, allow_removals)
+            if confirm is not None and plan.writes and not confirm(plan):
+                report = self._report(plan, "run", "aborted", ExitCode.PENDING, run_id=run_id, recovered=recovered, error="declined: nothing was applied")
+                self.store.finish_run(run_id, "aborted", report["counts"], error=report["error"], summary=_stored(report))
+                return Outcome(report, ExitCode.PENDING, plan, run_id)
+            total = len(plan.writes)
+            with self.progress("applying", total) as progress:
+                applier = Applier(self.store, run_id, target, self.pm, context, self.connector.concurrency, progress, self.stop)
+                applied = applier.apply(plan)
+        bookmark = False
+        if plan.read.complete and applied.clean:
+            self.store.commit_read(self.name, plan.read.bookmark, {sid: identity_record(i) for sid, i in plan.view.items()})
+            bookmark = True
+        status, code = run_status(plan, applied)
+        report = self._report(plan, "run", status, code, run_id=run_id, bookmark=bookmark, applied=applied, recovered=recovered, error=applied.fatal)
+        self.store.finish_run(run_id, status, report["counts"], error=applied.fatal or _first_error(report), summary=_stored(report))
+        self._finished(plan, report, context)
+        return Outcome(report, code, plan, run_id, applied)
+
+    def _finished(self, plan: SyncPlan, report: dict[str, Any], context: ConnectorContext) -> None:
+        try:
+            self.pm.hook.syncframe_run_finished(plan=plan, summary=report, connector=context)
+        except Exception:  # an observer's bug must not turn a finished run into a failed one
+            log.exception("a syncframe_run_finished hook failed")
+
+    def _context(self) -> ConnectorContext:
+        return self.connector.context(token_store=self.store.token_store(f"{self.name}:source"), echo=self.echo)
+
+    @contextlib.contextmanager
+    def _opened(self, context: ConnectorContext) -> Iterator[tuple[Source, Target]]:
+        """The source and the target, always closed again."""
+        source = self.connector.open_source(context)
+        try:
+            target = self.connector.open_target(context)
+            try:
+                yield source, target
+            finally:
+                target.close()
+        finally:
+            source.close()
+
+    def _read_and_plan(self, context: ConnectorContext, source: Source, target: Target, allow_removals: int) -> SyncPlan:
+        bookmark = self.store.get_bookmark(self.name)
+        previous = {sid: Identity.from_dict(data) for sid, data in self.store.load_view(self.name).items()}
+        with self.progress("reading", None) as progress:
+            read = source.read(bookmark, previous, progress)
+        accounts = target.list_accounts()
+        links = self.store.links(self.name)
+        planner = Planner(
+            self.name,
+            self.connector.mode,
+            target,
+            self.pm,
+            context,
+            scope=self.connector.scope,
+            guard=self.connector.guard,
+            protected_logins=self.connector.protected_logins,
+        )
+        return planner.plan(read, previous, accounts, links, allow_removals=allow_removals)
+
+    def _report(self, plan: SyncPlan | None, kind: str, status: str, code: int, **extra: Any) -> dict[str, Any]:
+        return build_report(
+            plan,
+            name=self.name,
+            title=str(self.connector.profile.get("title") or self.name),
+            mode=self.connector.mode,
+            kind=kind,
+            status=status,
+            exit_code=int(code),
+            release=self.release,
+            **extra,
+        )
+
+    def _failed_outcome(self, kind: str, error: str, run_id: int | None = None) -> Outcome:
+        report = self._report(None, kind, "failed", ExitCode.FAILED, run_id=run_id, error=error)
+        return Outcome(report, ExitCode.FAILED, None, run_id)
+
+
+#: lists in the summary kept in the runs table are capped; the journal has every item
+_SUMMARY_CAP = 1000
+
+
+def _stored(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as history keeps it: without per-item lists (the journal has those)."""
+    summary = {k: v for k, v in report.items() if k not in ("items", "changes")}
+    for key in ("conflicts", "errors", "repair_mobile", "recovered"):
+        values = summary.get(key) or []
+        if len(values) > _SUMMARY_CAP:
+            summary[key] = values[:_SUMMARY_CAP]
+            summary[f"{key}_truncated"] = len(values) - _SUMMARY_CAP
+    return summary
+
+
+def _first_error(report: dict[str, Any]) -> str | None:
+    errors = report.get("errors") or []
+    if not errors:
+        return None
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first['kind']} {first['login']}: {first['error']}{more}"

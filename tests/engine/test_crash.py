@@ -1,0 +1,53 @@
+"""A run killed between a target write and its journal outcome, then run again,
+converges with exactly one account per user (no duplicate creates)."""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+
+import pytest
+
+from syncframe.testing import KILL_AFTER_WRITES_ENV
+
+from .conftest import Workspace, ident
+
+
+@pytest.mark.slow  # child processes
+def test_killed_after_a_write_landed_then_rerun_leaves_exactly_one_user_each(ws: Workspace) -> None:
+    ws.write_profile(concurrency=1)
+    ws.set_users([ident(1), ident(2), ident(3)])
+
+    killed = ws.subprocess("--json", "run", "--profile", str(ws.profile), "--yes", env={KILL_AFTER_WRITES_ENV: "2"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert ws.logins() == ["user1@contoso.com", "user2@contoso.com"]  # the second create landed...
+    store = ws.store()
+    unfinished = store.unfinished_intents("contoso")
+    assert "user2@contoso.com" in [j.login for j in unfinished]  # ...but its outcome was never journaled
+    assert "id-2" not in store.links("contoso")  # (user 1's outcome may or may not be recorded: two writes in flight)
+
+    rerun = ws.run()
+    report = rerun.json
+    assert rerun.exit_code == 0, rerun.stdout
+    assert Counter(a["login"] for a in ws.accounts()) == {f"user{i}@contoso.com": 1 for i in (1, 2, 3)}
+    assert report["counts"]["create"] == 1 and report["counts"]["noop"] == 2
+    notes = {r["login"]: r["note"] for r in report["recovered"]}
+    assert "had landed in the target; linked it" in notes["user2@contoso.com"]
+    assert store.unfinished_intents("contoso") == []
+    links = store.links("contoso")
+    assert sorted(links) == ["id-1", "id-2", "id-3"] and links["id-2"].origin == "created"
+    # the killed run is history now, marked as such
+    assert [r.status for r in store.runs("contoso")] == ["ok", "aborted"]
+
+
+def test_killed_during_an_adoption_converges_too(ws: Workspace) -> None:
+    ws.write_profile(concurrency=1)
+    ws.seed({"login": "user1", "email": "old@example.org"})
+    ws.set_users([ident(1)])
+    killed = ws.subprocess("run", "--profile", str(ws.profile), "--yes", env={KILL_AFTER_WRITES_ENV: "1"})
+    assert killed.returncode == -signal.SIGKILL
+    assert ws.logins() == ["user1@contoso.com"]  # renamed, but not linked
+    rerun = ws.run()
+    assert rerun.exit_code == 0
+    assert rerun.json["counts"]["adopt"] == 1 and rerun.json["repair_mobile"] == []  # adopted again, nothing to rename
+    assert len(ws.accounts()) == 1 and ws.store().links("contoso")["id-1"].origin == "adopted"

@@ -1,0 +1,76 @@
+"""The report people read and the JSON machines parse, and the exit codes."""
+
+from __future__ import annotations
+
+import syncframe.cli as cli_module
+from syncframe.engine import ExitCode
+
+from .conftest import Workspace, ident
+
+
+def test_exit_codes_match_the_cli_constants() -> None:
+    assert [ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.PENDING, ExitCode.HELD, ExitCode.LOCKED] == [
+        cli_module.EXIT_OK,
+        cli_module.EXIT_FAILED,
+        cli_module.EXIT_USAGE,
+        cli_module.EXIT_PENDING,
+        cli_module.EXIT_HELD,
+        cli_module.EXIT_LOCKED,
+    ]
+
+
+def test_json_report_shape(ws: Workspace) -> None:
+    ws.seed({"login": "user2", "email": "x@example.org"}, {"login": "user3"}, {"login": "max", "email": "user3@contoso.com"})
+    ws.set_users([ident(1), ident(2), ident(3), ident(4, kind="guest")])
+    report = ws.run().json
+    for key in ("name", "mode", "counts", "repair_mobile", "bookmark", "items", "errors", "held", "conflicts", "status", "exit_code", "run_id"):
+        assert key in report
+    assert report["name"] == "contoso" and report["mode"] == "sync" and report["kind"] == "run"
+    assert set(report["counts"]) == {"create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "noop", "error"}
+    assert report["counts"] == {"create": 1, "update": 0, "rename": 1, "adopt": 1, "delete": 0, "held": 0, "conflict": 1, "skip": 1, "noop": 0, "error": 0}
+    assert report["repair_mobile"] == ["user2@contoso.com"]
+    assert report["bookmark"] is True and report["errors"] == [] and report["exit_code"] == 0
+    conflict = report["conflicts"][0]
+    assert conflict["source_id"] == "id-3" and sorted(conflict["candidates"]) == ["max", "user3"]
+    adopt = next(i for i in report["items"] if i["kind"] == "adopt")
+    assert adopt["rename_from"] == "user2" and adopt["changes"]["email"] == ["x@example.org", "user2@contoso.com"]
+    assert adopt["applied"] is True and adopt["repair_mobile"] is True
+
+
+def test_people_get_tables_with_changes_conflicts_and_how_to_release(ws: Workspace) -> None:
+    ws.write_profile(guard={"max_per_run": 1, "min_allowed": 0})
+    ws.set_users([ident(1), ident(2), ident(3)])
+    ws.run()
+    ws.seed({"login": "user5"}, {"login": "x", "email": "user5@contoso.com"})
+    ws.set_users([ident(1, display_name="Eins", upn="eins@contoso.com"), ident(5)])
+    out = ws.cli("plan", "--profile", str(ws.profile), json_output=False, env={"COLUMNS": "250"})
+    assert out.exit_code == 4
+    text = " ".join(out.stdout.split())
+    assert "plan of connector 'contoso' (mode sync)" in text
+    assert "login: user1@contoso.com → eins@contoso.com" in text
+    assert "display_name: User 1 → Eins" in text
+    assert "candidates: user5, x" in text
+    assert "Renamed users must pair the pascom mobile app again: eins@contoso.com" in text
+    assert "2 removal(s) held" in text
+    assert f"syncframe run contoso --profile {ws.profile} --allow-removals 2" in text
+
+
+def test_history_lists_runs_newest_first(ws: Workspace) -> None:
+    ws.set_users([ident(1)])
+    ws.run()
+    ws.set_users([ident(1)], fail="down")
+    ws.run()
+    runs = ws.cli("history", "contoso").json
+    assert [(r["status"], r["kind"]) for r in runs] == [("failed", "run"), ("ok", "run")]
+    assert runs[1]["counts"]["create"] == 1 and runs[0]["error"] == "down"
+    table = ws.cli("history", "contoso", json_output=False)
+    assert table.exit_code == 0 and "failed" in table.stdout
+    missing = ws.cli("history", "contoso", "--run", "999", json_output=False)
+    assert missing.exit_code == 2
+
+
+def test_run_needs_a_name_or_a_profile(ws: Workspace) -> None:
+    result = ws.cli("run", "--yes", json_output=False)
+    assert result.exit_code == 2 and "name a connector, or give --profile FILE" in result.stderr
+    unknown = ws.cli("plan", "nope", json_output=False)
+    assert unknown.exit_code == 2
