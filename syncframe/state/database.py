@@ -125,6 +125,11 @@ def _sqlite_engine(url: str) -> Engine:
         try:
             if path is not None:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # WAL with NORMAL: a commit survives the process being killed (the crash
+                # case the journal is for); only a power cut can lose the last commits, and
+                # then the next plan re-reads the target and re-matches by login. FULL
+                # would fsync twice per written user and dominate a large import.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
