@@ -1,0 +1,5 @@
+"""``python -m syncframe``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""``python -m syncframe.cli``."""
+
+from . import main
+
+main()

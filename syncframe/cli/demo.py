@@ -1,0 +1,164 @@
+"""``syncframe demo``: the whole product on local simulators, in under a minute.
+
+Starts the installed plugins' sandboxes (for the bundled plugins: Microsoft Graph
+with its login service, and pascom), seeds the scenario of :mod:`syncframe.demo`,
+and runs one connector three times in a throwaway state directory:
+
+1. the initial import: plan, then apply (creates, adoptions with renames, a conflict);
+2. after changes in the directory (a rename, a deletion, new users, a disabled user):
+   the incremental sync;
+3. once more: nothing to do, the unresolved conflict still reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+from rich.panel import Panel
+from rich.table import Table
+
+from .. import demo as scenario_data
+from ..connector import load_profile
+from ..engine.report import render_report
+from ..engine.runner import ConnectorRunner
+from ..errors import SyncframeError
+from ..state import StateStore
+from . import EXIT_FAILED, EXIT_OK, App, cli, pass_app
+from .runs import progress_factory
+from .sandbox import render_profile, started_sandboxes
+
+DEMO_NAME = "demo"
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Export the sandboxes' secrets for the profile's ``*_env`` references, then restore."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def summary(name: str, report: dict[str, Any]) -> dict[str, Any]:
+    """One run in the demo's JSON document."""
+    counts = report["counts"]
+    keys = ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error")
+    return {
+        "name": name,
+        "mode": report["mode"],
+        "status": report["status"],
+        "counts": {key: int(counts.get(key, 0)) for key in keys},
+        "repair_mobile": list(report["repair_mobile"]),
+        "bookmark": bool(report["bookmark"]),
+    }
+
+
+@cli.command("demo")
+@click.option("--users", type=click.IntRange(min=10, max=100_000), default=250, show_default=True, help="How many directory users to simulate.")
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), help="Keep the demo's state store and profile in this directory.")
+@pass_app
+@click.pass_context
+def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) -> None:
+    """Run the whole product against local simulators: import, change, sync, in sync.
+
+    Nothing outside a throwaway directory is touched, and nothing leaves this machine:
+    the directory and the phone system are simulators on 127.0.0.1.
+    """
+    started = time.monotonic()
+    scenario = scenario_data.build(users)
+    runs: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as stack:
+        workdir = Path(keep) if keep else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="syncframe-demo-")))
+        workdir.mkdir(parents=True, exist_ok=True)
+        (src, source_box), (tgt, target_box) = stack.enter_context(started_sandboxes(app))
+        stack.enter_context(environment({**source_box.environment(), **target_box.environment()}))
+
+        source_box.put_identities(scenario.identities)
+        for account in scenario.accounts:
+            target_box.put_account(account.login, account.email, account.display_name, password_login=account.password_login)
+
+        source_section = {**source_box.profile_section(), "groups": [scenario.group]}
+        profile = render_profile(
+            src.name,
+            tgt.name,
+            source_section,
+            target_box.profile_section(),
+            title="Demo: Microsoft 365 users",
+            extra={"mode": "sync", "create_softphone": True, "create_mobile": True},
+        )
+        (workdir / "demo.toml").write_text(profile, encoding="utf-8")
+        store = StateStore.open(workdir / "state.db")
+        stack.callback(store.close)
+        connector = load_profile(profile, app.pm, DEMO_NAME)
+        store.add_connector(DEMO_NAME, profile, replace=True)
+        runner = ConnectorRunner(
+            connector, app.pm, store, progress=progress_factory(app), release=f"syncframe --state {workdir / 'state.db'} run {DEMO_NAME}"
+        )
+
+        def step(title: str, description: str) -> dict[str, Any]:
+            if not app.json:
+                app.console.print(Panel(description, title=title, title_align="left", border_style="cyan"))
+            outcome = runner.run(holder="syncframe demo")
+            if not app.json:
+                render_report(outcome.report, app.console)
+            runs.append(summary(title, outcome.report))
+            return outcome.report
+
+        if not app.json:
+            app.console.print(
+                Panel(
+                    f"{len(scenario.identities)} directory users in {scenario.domain} ({src.name} sandbox), "
+                    f"{len(scenario.accounts)} existing users in the phone system ({tgt.name} sandbox).\n"
+                    f"Scope: members of the group '{scenario.group}', no guests, no disabled accounts.\n"
+                    f"State and profile: {workdir}",
+                    title="syncframe demo",
+                    border_style="green",
+                )
+            )
+            preview = runner.plan()
+            app.console.print(Panel("What the first run will do (syncframe plan: nothing is written)", title="plan", title_align="left", border_style="cyan"))
+            render_report(preview.report, app.console)
+
+        step("initial import", "Create users with SSO, softphone and mobile device; adopt and rename existing users.")
+
+        change = scenario_data.changes(scenario)
+        for old, new in change.renamed:
+            source_box.put_identity(new)
+        for gone in change.deleted:
+            source_box.remove_identity(gone.source_id)
+        source_box.put_identities(change.added)
+        source_box.put_identities(change.disabled)
+        step(
+            "incremental sync",
+            f"In the directory: {change.renamed[0][0].principal_name} renamed to {change.renamed[0][1].principal_name}, "
+            f"{change.deleted[0].principal_name} deleted, {len(change.added)} users added, "
+            f"{change.disabled[0].principal_name} disabled.",
+        )
+        step("in sync", "Nothing changed since: nothing to write.")
+
+        failed = [r for r in runs if r["status"] == "failed"]
+        if app.json:
+            app.emit_json({"runs": runs})
+        else:
+            table = Table("run", "create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error", "mobile re-pair", title="demo summary")
+            for r in runs:
+                c = r["counts"]
+                table.add_row(r["name"], *(str(c[k]) for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error")), ", ".join(r["repair_mobile"]) or "-")
+            app.console.print(table)
+            stats = f"Graph/login requests: {source_box.stats().get('requests', '?')}, pascom requests: {target_box.stats().get('requests', '?')}"
+            app.console.print(f"{stats}. Done in {time.monotonic() - started:.1f}s.")
+    if failed:
+        raise SyncframeError(f"the demo's {failed[0]['name']!r} run failed")
+    ctx.exit(EXIT_OK if not failed else EXIT_FAILED)
