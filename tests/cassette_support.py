@@ -91,7 +91,7 @@ def _scrub_text(text: str) -> str:
             pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True)
         except ValueError:
             return text
-        return urlencode([(k, REDACTED if k in SECRET_FIELDS else v) for k, v in pairs])
+        return urlencode([(k, REDACTED if k in SECRET_FIELDS else HOSTS.apply(v)) for k, v in pairs])
     return text
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from syncframe_pascom.simulator import Instance, PascomSimulator
+from syncframe_pascom.simulator import ApiError, Instance, PascomSimulator
+from syncframe_pascom.simulator import validation
+from syncframe_pascom.simulator.validation import LOGIN_RE
 
 from .conftest import Api, error
 
@@ -121,3 +126,21 @@ def test_strict_roles(sim: PascomSimulator) -> None:
 def test_unknown_roles_join_the_catalogue(api: Api, instance: Instance) -> None:
     assert api.create(login="r", name="R", roles=["Marketing"]).status_code == 201
     assert "Marketing" in instance.roles and "Administrator" in instance.roles
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(login=st.from_regex(r"\A[a-z0-9][a-z0-9._@-]{0,40}\Z"))
+def test_every_valid_login_round_trips_through_the_url(api: Api, login: str) -> None:
+    created = api.create(login=login, name="Round Trip")
+    assert created.status_code in (201, 409), created.text  # 409: hypothesis repeated a login
+    fetched = api.get("identity/" + quote(login, safe="@._-"))
+    assert fetched.status_code == 200 and fetched.json()["003use_name"] == login
+    assert api.delete("identity/" + quote(login, safe="")).status_code == 204  # %40 works too
+
+
+@settings(max_examples=40, deadline=None)
+@given(login=st.text(min_size=1, max_size=20).filter(lambda s: not LOGIN_RE.match(s)))
+def test_invalid_logins_are_refused(login: str) -> None:
+    with pytest.raises(ApiError) as refused:
+        validation.login(login)
+    assert (refused.value.status, refused.value.code) == (400, "INVALID_LOGIN")
