@@ -1,0 +1,148 @@
+"""Reading users from the Graph simulator: full reads, delta rounds, expiry, reconcile."""
+
+from __future__ import annotations
+
+import json
+
+from msuser_helpers import graph_paths, view
+
+from syncframe_msuser.source import Bookmark
+
+
+def test_a_2500_user_tenant_reads_in_3_requests_to_users(sim, make_source) -> None:
+    ids = sim.tenant.generate_users(2500, seed=3)
+    progress: list[tuple[int, object]] = []
+    result = make_source().read(None, {}, lambda n, total: progress.append((n, total)))
+    assert result.complete and not result.incremental and result.reason is None
+    assert {i.source_id for i in result.identities} == set(ids)
+    assert graph_paths(sim) == {"/v1.0/users": 3, "/v1.0/users/delta": 1}
+    assert result.stats["requests"] == 4 and result.stats["pages"] == 4 and result.stats["retries"] == 0
+    assert sum(n for n, _ in progress) == 2500
+    # every request asked for exactly the 13 properties, and /users for pages of 999
+    users_queries = [r.query for r in sim.requests if r.path == "/v1.0/users"]
+    assert "%24top=999" in users_queries[0] or "$top=999" in users_queries[0]
+    assert json.loads(result.bookmark)["delta_link"].startswith(sim.graph_url + "/users/delta?")
+
+
+def test_guests_and_disabled_users_are_returned_and_marked(sim, make_source) -> None:
+    member = sim.tenant.add_user(userPrincipalName="anna@contoso.onmicrosoft.com", displayName="Anna", accountEnabled=True)
+    guest = sim.tenant.add_user(userPrincipalName="bob_fabrikam.com#EXT#@contoso.onmicrosoft.com", displayName="Bob")
+    disabled = sim.tenant.add_user(userPrincipalName="carl@contoso.onmicrosoft.com", displayName="Carl", accountEnabled=False)
+    found = {i.source_id: i for i in make_source().read(None, {}, lambda *a: None).identities}
+    assert (found[member["id"]].kind, found[member["id"]].enabled) == ("member", True)
+    assert found[guest["id"]].kind == "guest"
+    assert found[disabled["id"]].enabled is False
+
+
+def test_a_round_without_changes_is_one_request(sim, make_source) -> None:
+    sim.tenant.generate_users(300, seed=1)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    sim.log.clear()
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    assert second.complete and second.incremental
+    assert second.identities == () and second.removed == ()
+    assert graph_paths(sim) == {"/v1.0/users/delta": 1} and second.stats["requests"] == 1
+
+
+def test_delta_merges_changed_properties_onto_the_last_view(sim, make_source) -> None:
+    ids = sim.tenant.generate_users(50, seed=2)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    before = view(first)[ids[0]]
+    sim.tenant.update_user(ids[0], jobTitle="Head of Telephony")
+    sim.tenant.rename(ids[1], "renamed.person@contoso.onmicrosoft.com")
+    sim.tenant.disable(ids[2])
+    sim.log.clear()
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    changed = {i.source_id: i for i in second.identities}
+    assert set(changed) == {ids[0], ids[1], ids[2]}
+    # only jobTitle came over the wire; everything else is the last view's
+    assert changed[ids[0]] == before.replace(job_title="Head of Telephony")
+    assert changed[ids[1]].principal_name == "renamed.person@contoso.onmicrosoft.com"
+    assert changed[ids[2]].enabled is False
+    assert graph_paths(sim) == {"/v1.0/users/delta": 1}  # nothing had to be fetched
+
+
+def test_delta_reports_deleted_and_soft_deleted_users_as_removed(sim, make_source) -> None:
+    ids = sim.tenant.generate_users(20, seed=4)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    sim.tenant.soft_delete(ids[3])
+    sim.tenant.hard_delete(ids[4])
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    assert second.complete and set(second.removed) == {ids[3], ids[4]}
+    assert second.stats["soft_deleted"] == 1
+    # a restored user comes back whole
+    sim.tenant.restore(ids[3])
+    third = source.read(second.bookmark, view(second, view(first)), lambda *a: None)
+    assert [i.source_id for i in third.identities] == [ids[3]] and third.removed == ()
+    assert third.identities[0] == view(first)[ids[3]]
+
+
+def test_a_changed_user_missing_from_the_view_is_fetched_whole(sim, make_source) -> None:
+    ids = sim.tenant.generate_users(10, seed=5)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    previous = view(first)
+    lost = previous.pop(ids[0])  # e.g. the engine's view predates this user
+    sim.tenant.update_user(ids[0], department="Support")
+    sim.log.clear()
+    second = source.read(first.bookmark, previous, lambda *a: None)
+    assert second.identities == (lost.replace(department="Support"),)
+    assert graph_paths(sim) == {"/v1.0/users/delta": 1, f"/v1.0/users/{ids[0]}": 1}
+
+
+def test_a_new_user_arrives_whole_through_delta(sim, make_source) -> None:
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    new = sim.tenant.add_user(userPrincipalName="neu@contoso.onmicrosoft.com", displayName="Neu", jobTitle="Trainee")
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    assert [(i.source_id, i.principal_name, i.job_title) for i in second.identities] == [(new["id"], "neu@contoso.onmicrosoft.com", "Trainee")]
+
+
+def test_an_expired_delta_link_falls_back_to_a_full_read(sim, make_source) -> None:
+    ids = sim.tenant.generate_users(30, seed=6)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    sim.invalidate_delta_tokens()  # 410 Gone syncStateNotFound
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    assert second.complete and not second.incremental and second.stats["why"] == "the delta link expired"
+    assert {i.source_id for i in second.identities} == set(ids)
+    # and a delta token older than its 7-day retention too
+    sim.advance_time(8 * 86400)
+    third = source.read(second.bookmark, view(second), lambda *a: None)
+    assert not third.incremental and third.stats["why"] == "the delta link expired" and len(third.identities) == 30
+
+
+def test_a_full_reconcile_runs_at_least_daily(sim, make_source) -> None:
+    sim.tenant.generate_users(5, seed=7)
+    now = [1_800_000_000.0]
+    source = make_source(clock=lambda: now[0])
+    first = source.read(None, {}, lambda *a: None)
+    now[0] += 23 * 3600
+    assert source.read(first.bookmark, view(first), lambda *a: None).incremental
+    now[0] += 3600
+    daily = source.read(first.bookmark, view(first), lambda *a: None)
+    assert not daily.incremental and daily.stats["why"] == "the daily full reconcile is due"
+    assert json.loads(daily.bookmark)["full_read_at"] == now[0]
+
+
+def test_a_bookmark_made_with_other_settings_forces_a_full_read(sim, make_source) -> None:
+    sim.tenant.generate_users(5, seed=8)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    mark = Bookmark.decode(first.bookmark)
+    foreign = Bookmark(mark.delta_link, mark.full_read_at, "another-tenant").encode()
+    again = source.read(foreign, view(first), lambda *a: None)
+    assert not again.incremental and again.stats["why"] == "the settings changed since the last read"
+    assert make_source(groups=["Sales"]).fingerprint() != source.fingerprint()
+
+
+def test_a_bookmark_without_a_previous_view_means_a_full_read(sim, make_source) -> None:
+    sim.tenant.generate_users(7, seed=12)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    again = source.read(first.bookmark, {}, lambda *a: None)
+    assert not again.incremental and len(again.identities) == 7
+    assert again.stats["why"] == "there is no previous view to apply changes to"
