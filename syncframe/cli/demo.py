@@ -21,7 +21,6 @@ from typing import Any, Iterator
 
 import click
 from rich.panel import Panel
-from rich.table import Table
 
 from .. import demo as scenario_data
 from ..connector import load_profile
@@ -152,11 +151,13 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
         if app.json:
             app.emit_json({"runs": runs})
         else:
-            table = Table("run", "create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error", "mobile re-pair", title="demo summary")
+            app.console.rule("demo summary")
             for r in runs:
                 c = r["counts"]
-                table.add_row(r["name"], *(str(c[k]) for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error")), ", ".join(r["repair_mobile"]) or "-")
-            app.console.print(table)
+                counts = " · ".join(f"{k} {c[k]}" for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error") if c[k])
+                app.console.print(f"[bold]{r['name']}[/]: {counts or 'nothing to do'}")
+                if r["repair_mobile"]:
+                    app.console.print(f"  must pair the mobile app again: {', '.join(r['repair_mobile'])}")
             stats = f"Graph/login requests: {source_box.stats().get('requests', '?')}, pascom requests: {target_box.stats().get('requests', '?')}"
             app.console.print(f"{stats}. Done in {time.monotonic() - started:.1f}s.")
     if failed:

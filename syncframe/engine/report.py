@@ -142,8 +142,16 @@ def _detail(item: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def render_report(report: dict[str, Any], console: Console, *, show_skipped: bool = False) -> None:
-    """Print a report as tables: counts, changes, conflicts, held removals, errors."""
+#: rows per kind in the people's table; a large import lists its first few, --json has all
+ROWS_PER_KIND = 15
+
+
+def render_report(report: dict[str, Any], console: Console, *, show_skipped: bool = False, rows_per_kind: int | None = ROWS_PER_KIND) -> None:
+    """Print a report as tables: counts, changes, conflicts, held removals, errors.
+
+    :param rows_per_kind: At most this many rows of each kind (None: all); failed
+        items, conflicts and held removals are always listed in full.
+    """
     title = f"{report['kind']} of connector {report['name']!r} (mode {report['mode']})"
     if report.get("run_id"):
         title += f", run {report['run_id']}"
@@ -153,7 +161,16 @@ def render_report(report: dict[str, Any], console: Console, *, show_skipped: boo
     if not report["complete"] and not report.get("error"):
         console.print(f"[yellow]The source read was incomplete:[/] {report.get('read_reason') or 'no reason given'}")
 
-    shown = [i for i in report["items"] if i["kind"] not in ("skip",) or show_skipped]
+    candidates = [i for i in report["items"] if i["kind"] not in ("skip",) or show_skipped]
+    shown, hidden, per_kind = [], {}, {}
+    for item in candidates:
+        kind = item["kind"]
+        per_kind[kind] = per_kind.get(kind, 0) + 1
+        always = item.get("error") or kind in ("conflict", "held")
+        if always or rows_per_kind is None or per_kind[kind] <= rows_per_kind:
+            shown.append(item)
+        else:
+            hidden[kind] = hidden.get(kind, 0) + 1
     if shown:
         table = Table(show_header=True, header_style="bold", show_lines=False)
         table.add_column("kind")
@@ -167,6 +184,9 @@ def render_report(report: dict[str, Any], console: Console, *, show_skipped: boo
                 label += " [red](failed)[/]"
             table.add_row(label, _fmt(item.get("login") or item.get("principal_name")), _detail(item), item.get("error") or item["reason"])
         console.print(table)
+    if hidden:
+        more = ", ".join(f"{n} more {kind}" for kind, n in hidden.items())
+        console.print(f"[dim]… and {more}; --json lists every item.[/]")
     skipped = report["counts"]["skip"]
     if skipped and not show_skipped:
         console.print(f"[dim]{skipped} skipped (out of scope or invalid); see --json for each reason.[/]")
