@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from typing import Any, Iterator
 
@@ -76,6 +77,8 @@ def sandbox_command(app: App, source_name: str | None, target_name: str | None, 
             for key, value in env.items():
                 click.echo(f"export {key}={value}")
             app.err.print("[dim]Simulators running; Ctrl-C stops them.[/]")
+        # a script reading our output through a pipe needs the settings now, not at exit
+        sys.stdout.flush()
         stop = threading.Event()
         previous = signal.signal(signal.SIGTERM, lambda *a: stop.set())
         try:
