@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from syncframe import Identity, SourceSandbox
 
 from .simulator import GraphSimulator
+from .users import to_graph
 
 SECRET_ENV = "SYNCFRAME_SANDBOX_GRAPH_SECRET"
 
@@ -82,17 +83,8 @@ class GraphSandbox(SourceSandbox):
 
 def identity_to_user(identity: Identity) -> dict[str, Any]:
     """The Graph user properties of an :class:`Identity` (everything but the id)."""
-    return {
-        "userPrincipalName": identity.principal_name,
-        "displayName": identity.display_name or identity.principal_name.split("@", 1)[0],
-        "givenName": identity.given_name,
-        "surname": identity.surname,
-        "mail": identity.mail,
-        "businessPhones": list(identity.business_phones),
-        "mobilePhone": identity.mobile_phone,
-        "jobTitle": identity.job_title,
-        "department": identity.department,
-        "preferredLanguage": identity.preferred_language,
-        "accountEnabled": identity.enabled,
-        "userType": "Guest" if identity.kind == "guest" else "Member",
-    }
+    user = to_graph(identity)
+    del user["id"]
+    # Graph requires a display name; the demo's data may leave it empty
+    user["displayName"] = identity.display_name or identity.principal_name.split("@", 1)[0]
+    return user
