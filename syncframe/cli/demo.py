@@ -30,7 +30,7 @@ from ..errors import SyncframeError
 from ..state import StateStore
 from . import EXIT_FAILED, EXIT_OK, App, cli, pass_app
 from .runs import progress_factory
-from .sandbox import render_profile, started_sandboxes
+from .sandbox import render_profile, seed_scenario, started_sandboxes
 
 DEMO_NAME = "demo"
 
@@ -84,9 +84,7 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
         (src, source_box), (tgt, target_box) = stack.enter_context(started_sandboxes(app))
         stack.enter_context(environment({**source_box.environment(), **target_box.environment()}))
 
-        source_box.put_identities(scenario.identities)
-        for account in scenario.accounts:
-            target_box.put_account(account.login, account.email, account.display_name, password_login=account.password_login)
+        seed_scenario(source_box, target_box, scenario)
 
         source_section = {**source_box.profile_section(), "groups": [scenario.group]}
         profile = render_profile(

@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 import click
 
+from .. import demo as scenario_data
 from .. import plugins as registry
 from ..errors import ConfigError
 from . import App, cli, pass_app
@@ -53,12 +54,20 @@ def started_sandboxes(app: App, source: str | None = None, target: str | None = 
         yield (src, source_box), (tgt, target_box)
 
 
+def seed_scenario(source_box: Any, target_box: Any, scenario: scenario_data.Scenario) -> None:
+    """Put the scenario's directory users and pre-existing phone-system users into the sandboxes."""
+    source_box.put_identities(scenario.identities)
+    for account in scenario.accounts:
+        target_box.put_account(account.login, account.email, account.display_name, password_login=account.password_login)
+
+
 @cli.command("sandbox")
 @click.option("--source", "source_name", help="Source sandbox to start (default: the first registered).")
 @click.option("--target", "target_name", help="Target sandbox to start (default: the first registered).")
+@click.option("--users", type=click.IntRange(min=0, max=200_000), default=0, show_default=True, help="Seed the demo's scenario with this many directory users (and its existing phone-system users).")
 @click.option("--seconds", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
 @pass_app
-def sandbox_command(app: App, source_name: str | None, target_name: str | None, seconds: float | None) -> None:
+def sandbox_command(app: App, source_name: str | None, target_name: str | None, users: int, seconds: float | None) -> None:
     """Start local simulators of a source and a target and print a profile that uses them.
 
     The simulators are real HTTPS servers on 127.0.0.1 with a throwaway CA; the
@@ -66,6 +75,8 @@ def sandbox_command(app: App, source_name: str | None, target_name: str | None, 
     environment variables (run the printed 'export' lines in your shell).
     """
     with started_sandboxes(app, source_name, target_name) as ((src, source_box), (tgt, target_box)):
+        if users:
+            seed_scenario(source_box, target_box, scenario_data.build(users))
         profile = render_profile(src.name, tgt.name, source_box.profile_section(), target_box.profile_section(), title="Sandbox")
         env = {**source_box.environment(), **target_box.environment()}
         if app.json:

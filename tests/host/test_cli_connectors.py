@@ -99,7 +99,7 @@ def test_template_is_a_valid_starting_point(env):
 
 def test_sandbox_prints_settings_that_work(env, tmp_path):
     """`syncframe sandbox` keeps both simulators up and its profile plans against them."""
-    command = [sys.executable, "-m", "syncframe", "--json", "sandbox", "--seconds", "60"]
+    command = [sys.executable, "-m", "syncframe", "--json", "sandbox", "--users", "30", "--seconds", "60"]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCFRAME_")}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env)
     try:
@@ -119,7 +119,8 @@ def test_sandbox_prints_settings_that_work(env, tmp_path):
         )
         report = json.loads(plan.stdout)
         assert report["complete"] is True, plan.stderr
-        assert plan.returncode in (0, 3), plan.stderr  # an empty sandbox is in sync; a seeded one has changes
+        assert plan.returncode == 3, plan.stderr  # the seeded users are pending
+        assert report["counts"]["create"] > 0 and report["counts"]["adopt"] >= 1
     finally:
         proc.terminate()
         proc.wait(timeout=10)
