@@ -113,7 +113,8 @@ def _configure_logging(verbose: int) -> None:
         root.addHandler(RichHandler(console=Console(stderr=True), show_path=False, markup=False))
     root.setLevel(level)
     # third-party debug logs can print request bodies (tokens): keep them at INFO at most
-    for noisy in ("urllib3", "msal", "vcr"):
+    # (plugins cap their own libraries' loggers the same way)
+    for noisy in ("urllib3", "vcr"):
         logging.getLogger(noisy).setLevel(max(level, logging.INFO))
 
 

@@ -92,7 +92,7 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
             tgt.name,
             source_section,
             target_box.profile_section(),
-            title="Demo: Microsoft 365 users",
+            title=f"Demo: {src.name} to {tgt.name}",
             extra={"mode": "sync", "create_softphone": True, "create_mobile": True},
         )
         (workdir / "demo.toml").write_text(profile, encoding="utf-8")
@@ -156,7 +156,7 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
                 app.console.print(f"[bold]{r['name']}[/]: {counts or 'nothing to do'}")
                 if r["repair_mobile"]:
                     app.console.print(f"  must pair the mobile app again: {', '.join(r['repair_mobile'])}")
-            stats = f"Graph/login requests: {source_box.stats().get('requests', '?')}, pascom requests: {target_box.stats().get('requests', '?')}"
+            stats = f"Requests: {source_box.stats().get('requests', '?')} to the {src.name} sandbox, {target_box.stats().get('requests', '?')} to the {tgt.name} sandbox"
             app.console.print(f"{stats}. Done in {time.monotonic() - started:.1f}s.")
     if failed:
         raise SyncframeError(f"the demo's {failed[0]['name']!r} run failed")

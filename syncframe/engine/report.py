@@ -192,7 +192,7 @@ def render_report(report: dict[str, Any], console: Console, *, show_skipped: boo
         console.print(f"[dim]{skipped} skipped (out of scope or invalid); see --json for each reason.[/]")
 
     if report["repair_mobile"]:
-        console.print("[magenta]Renamed users must pair the pascom mobile app again:[/] " + ", ".join(report["repair_mobile"]))
+        console.print("[magenta]Renamed users must pair the mobile app again:[/] " + ", ".join(report["repair_mobile"]))
     held = report["held"]
     if held["count"]:
         console.print(f"[yellow]{held['count']} removal(s) held:[/] {held['reason']}")

@@ -50,7 +50,7 @@ def test_people_get_tables_with_changes_conflicts_and_how_to_release(ws: Workspa
     assert "login: user1@contoso.com → eins@contoso.com" in text
     assert "display_name: User 1 → Eins" in text
     assert "candidates: user5, x" in text
-    assert "Renamed users must pair the pascom mobile app again: eins@contoso.com" in text
+    assert "Renamed users must pair the mobile app again: eins@contoso.com" in text
     assert "2 removal(s) held" in text
     assert f"syncframe run contoso --profile {ws.profile} --allow-removals 2" in text
 

@@ -31,6 +31,8 @@ from syncframe.http import CASession, RetryPolicy, RetryStats, send_with_retries
 from .clouds import Endpoints
 
 log = logging.getLogger("syncframe.msuser.auth")
+# msal's DEBUG log can print token responses: keep it at INFO however verbose the run is
+logging.getLogger("msal").setLevel(logging.INFO)
 
 READ_USERS = "User.Read.All"
 READ_GROUP_MEMBERS = "GroupMember.Read.All"
