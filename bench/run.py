@@ -1,0 +1,248 @@
+#!/usr/bin/env python
+"""syncframe's benchmark: one command, six measurements, a JSON file and a table.
+
+    python bench/run.py            # full: N = 1,000 / 10,000 / 100,000 (8-10 minutes on 2 cores)
+    python bench/run.py --quick    # N = 1,000 and a small SDK comparison (under 2 minutes)
+
+The Graph and pascom simulators run in this process with simulated latency;
+syncframe runs as ``syncframe run --profile ... --yes --json`` subprocesses (and
+the readers and the planner in worker subprocesses), so each figure of wall
+time, CPU time and peak RSS belongs to the measured process alone. Figures go to
+``bench/results/<mode>.json``; the table goes to ``bench/README.md``. See that
+README for what each scenario does and the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import report, scenarios  # noqa: E402
+from harness.report import Row  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="N = 1,000 only and a small SDK comparison (under 2 minutes).")
+    p.add_argument("--sizes", help="Comma-separated N for scenarios 1-3 (default 1000,10000,100000; quick: 1000).")
+    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6).")
+    p.add_argument("--graph-latency", type=float, default=0.05, help="Seconds per Graph/login request (default 0.05).")
+    p.add_argument("--pascom-latency", type=float, default=0.02, help="Seconds per pascom request (default 0.02).")
+    p.add_argument("--concurrency", type=int, default=8, help="The profile's concurrency (default 8).")
+    p.add_argument("--plan-sizes", help="N for scenario 4 (default 100000,200000; quick: 10000,20000).")
+    p.add_argument("--sdk-users", type=int, help="Users read in scenario 5 (default 10000; quick: 1000).")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="Seconds the whole run may take (default: no limit). A size of scenarios 1-3 whose import, "
+                        "projected linearly from the previous size's import, would overrun it is not run, and the "
+                        "table says so.")
+    p.add_argument("--mode", help="Name of the results file and README section (default: full or quick).")
+    p.add_argument("--no-readme", action="store_true", help="Do not rewrite the table in bench/README.md.")
+    p.add_argument("--render", metavar="MODE", help="Measure nothing: rebuild the table of results/MODE.json and write it to the README.")
+    return p.parse_args(argv)
+
+
+def log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.render:
+        return render_only(args.render)
+    mode = args.mode or ("quick" if args.quick else "full")
+    sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000,100000")).split(",")]
+    plan_sizes = [int(s) for s in (args.plan_sizes or ("10000,20000" if args.quick else "100000,200000")).split(",")]
+    sdk_users = args.sdk_users or (1000 if args.quick else 10000)
+    only = set((args.only or "planning,sdk,throttle,import").split(","))
+    started = time.perf_counter()
+    deadline = None if args.budget is None else started + args.budget
+    notes: list[str] = []
+    data: dict[str, Any] = {"scenarios": {}}
+    load_before = os.getloadavg()
+
+    def remaining() -> float:
+        return math.inf if deadline is None else deadline - time.perf_counter()
+
+    # the bounded scenarios first, so the budget decides only about the largest import
+    if "planning" in only:
+        log("[4] planning cost alone (in-memory source and target)")
+        data["scenarios"]["planning"] = scenarios.planning(plan_sizes, ["resync", "initial"], log)
+    if "sdk" in only:
+        log(f"[5] reading {sdk_users:,} users: syncframe vs msgraph-sdk")
+        rounds = {"syncframe": 3, "msgraph-sdk": 1}
+        data["scenarios"]["sdk"] = scenarios.sdk_comparison(sdk_users, args.graph_latency, rounds, log)
+    if "throttle" in only:
+        # 1,000 users are 3 requests, 10,000 are 12: throttle often enough to see several 429s
+        n, every = (1000, 2) if args.quick else (10000, 4)
+        log(f"[6] throttled read of {n:,} users (one Graph request in {every} answered 429, Retry-After: 1)")
+        data["scenarios"]["throttle"] = scenarios.throttled_read(n, args.graph_latency, every=every, retry_after=1, log=log)
+    if "import" in only:
+        log(f"[1-3] import, no-change resync, 1 % churn at N = {', '.join(f'{n:,}' for n in sizes)}")
+        chains: list[dict[str, Any]] = []
+        previous: tuple[int, float] | None = None  # (N, seconds of its import + resync + churn)
+        for n in sizes:
+            if previous and remaining() != math.inf:
+                projected = previous[1] * n / previous[0]
+                if projected > remaining():
+                    note = (f"N={n:,} not run: projected at {projected:,.0f} s from N={previous[0]:,}, beyond the "
+                            f"{remaining():,.0f} s left of the --budget of {args.budget:.0f} s")
+                    log("  " + note)
+                    notes.append(note)
+                    chains.append({"users": n, "skipped": note, "projected_s": round(projected)})
+                    continue
+            chain = scenarios.sync_chain(n, args.graph_latency, args.pascom_latency, args.concurrency, log)
+            chains.append(chain)
+            previous = (n, sum(chain[k]["wall_s"] for k in ("import", "resync", "churn")))
+        data["scenarios"]["sync"] = chains
+
+    total = time.perf_counter() - started
+    notes.insert(0, f"Simulated latency: Graph and login {args.graph_latency * 1000:.0f} ms per request, pascom "
+                    f"{args.pascom_latency * 1000:.0f} ms per request; concurrency {args.concurrency}; the simulators share "
+                    f"the machine with the measured process.")
+    notes.append(f"Load average (1 min) before the run {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+                 f"(other work on the machine skews wall times).")
+    data["meta"] = {
+        "mode": mode,
+        "finished": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "command": "python bench/run.py" + (" " + " ".join(argv if argv is not None else sys.argv[1:]) if (argv or sys.argv[1:]) else ""),
+        "total_s": round(total, 1),
+        "graph_latency_s": args.graph_latency,
+        "pascom_latency_s": args.pascom_latency,
+        "concurrency": args.concurrency,
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "notes": notes,
+    }
+    data["rows"] = [r.as_dict() for r in build_rows(data["scenarios"])]
+    path = report.write_results(mode, data)
+    log(f"results: {path}")
+    if not args.no_readme and report.update_readme(mode, data):
+        log(f"table: {report.README}")
+    print(report.markdown_table(data["rows"]))
+    log(f"total {total:.0f} s")
+    return 0
+
+
+def render_only(mode: str) -> int:
+    import json
+
+    path = report.RESULTS / f"{mode}.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["rows"] = [r.as_dict() for r in build_rows(data["scenarios"])]
+    report.write_results(mode, data)
+    report.update_readme(mode, data)
+    print(report.markdown_table(data["rows"]))
+    return 0
+
+
+def build_rows(s: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    chains = s.get("sync", [])
+    done = [c for c in chains if not c.get("skipped")]
+    for chain in chains:
+        if chain.get("skipped"):
+            rows.append(Row("1-3", f"N={chain['users']:,}: import, resync, churn", None, note="not run: " + chain["skipped"].split(" not run: ", 1)[-1]))
+    for chain in done:
+        imp = chain["import"]
+        tag = f"N={imp['users']:,}"
+        rows += [
+            Row("1", f"{tag} import: wall time ({imp['in_scope']:,} users in scope, status {imp['status']})", imp["wall_s"], "s"),
+            Row("1", f"{tag} import: wall / latency floor ({imp['floor_s']:.1f} s)", imp["floor_ratio"], "×", 1.25, "<="),
+            Row("1", f"{tag} import: Graph requests (lower bound ⌈N/999⌉)", imp["graph_requests"], "", imp["graph_pages_bound"], "<=",
+                note=f"+{imp['login_requests']} login"),
+            Row("1", f"{tag} import: pascom writes (one per user in scope)", imp["pascom_writes"], "", imp["pascom_writes_bound"], "=="),
+            Row("1", f"{tag} import: pascom requests", imp["pascom_requests"], ""),
+            Row("1", f"{tag} import: peak RSS of syncframe", imp["peak_rss_mb"], "MB", note=f"CPU {imp['cpu_s']:.0f} s"),
+            Row("1", f"{tag} import: size of the --json report", round(imp["report_bytes"] / 1e6, 1), "MB"),
+        ]
+    for chain in done:
+        res, n = chain["resync"], chain["resync"]["users"]
+        tag = f"N={n:,}"
+        rows += [
+            Row("2", f"{tag} no-change resync: pascom writes", res["pascom_writes"], "", 0, "=="),
+            Row("2", f"{tag} no-change resync: Graph requests (delta)", res["graph_requests"], "", 1, "=="),
+            Row("2", f"{tag} no-change resync: wall time", res["wall_s"], "s", 3 if n == 10_000 else None, "<=" if n == 10_000 else "",
+                note=f"peak RSS {res['peak_rss_mb']:.0f} MB"),
+        ]
+    for chain in done:
+        ch = chain["churn"]
+        tag = f"N={ch['users']:,}"
+        rows += [
+            Row("3", f"{tag} 1 % churn: pascom writes vs changed users ({_churn_text(ch['churn'])})", ch["pascom_writes"], "", ch["changed_users"], "=="),
+            Row("3", f"{tag} 1 % churn: wall time", ch["wall_s"], "s", note=f"Graph {ch['graph_requests']} req, pascom {_methods(ch['pascom_by_method'])}"),
+        ]
+    plans = {(p.get("users"), p.get("case")): p for p in s.get("planning", [])}
+    sizes = sorted({k[0] for k in plans})
+    for (n, case), p in sorted(plans.items()):
+        if "plan_cpu_s" not in p:
+            rows.append(Row("4", f"planning {case} N={n:,}", None, note="failed: " + str(p.get("error", ""))[-200:]))
+            continue
+        is_target = n == 100_000
+        rows.append(Row("4", f"planning {case} N={n:,}: CPU", p["plan_cpu_s"], "s", 5 if is_target else None, "<=" if is_target else ""))
+        rows.append(Row("4", f"planning {case} N={n:,}: peak RSS (inputs included)", p["peak_rss_mb"], "MB", 500 if is_target else None, "<=" if is_target else ""))
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        for case in ("resync", "initial"):
+            a, b = plans.get((small, case)), plans.get((large, case))
+            if a and b and a.get("plan_cpu_s") and b.get("plan_cpu_s"):
+                growth = b["plan_cpu_s"] / a["plan_cpu_s"]
+                linear = large / small
+                rows.append(Row("4", f"planning {case}: CPU growth {small:,} → {large:,} (linear = {linear:.1f})", round(growth / linear, 3), "× linear", 1.15, "<="))
+    sdk = s.get("sdk")
+    if sdk:
+        sf, ms = sdk["median"]["syncframe"], sdk["median"]["msgraph-sdk"]
+        n = sdk["users"]
+        rows += [
+            Row("5", f"read {n:,} users, syncframe: read time / peak RSS {sf['peak_rss_mb']:.0f} MB", sf["read_s"], "s"),
+            Row("5", f"read {n:,} users, msgraph-sdk: read time / peak RSS {ms['peak_rss_mb']:.0f} MB", ms["read_s"], "s"),
+        ]
+        if sf["read_s"] and ms["read_s"]:
+            rows.append(Row("5", "speed-up over msgraph-sdk (its time / ours)", round(ms["read_s"] / sf["read_s"], 2), "×", 3, ">="))
+        if sf["peak_rss_mb"] and ms["peak_rss_mb"]:
+            rows.append(Row("5", "memory vs msgraph-sdk (our peak RSS / its)", round(sf["peak_rss_mb"] / ms["peak_rss_mb"], 3), "×", 0.5, "<="))
+    thr = s.get("throttle")
+    if thr:
+        t = thr["throttled"]
+        rows.append(Row("6", f"throttled read of {thr['users']:,}: 429 answers (Retry-After {thr['retry_after_s']} s)", thr["throttled_responses"], ""))
+        if thr["announced_wait_s"]:
+            if thr.get("waited_s") is not None:
+                rows.append(Row("6", "time the source waited / waits announced", round(thr["waited_s"] / thr["announced_wait_s"], 3), "×", 1.0, "~"))
+            if thr.get("extra_wall_s") is not None:
+                rows.append(Row("6", "extra wall time over the unthrottled read / waits announced", round(thr["extra_wall_s"] / thr["announced_wait_s"], 3), "×", 1.0, "~"))
+        rows.append(Row("6", "extra Graph requests beyond the retries", thr["extra_requests"], "", 0, "=="))
+        rows.append(Row("6", "throttled read complete", int(bool(t.get("complete"))), "", 1, "=="))
+    return rows
+
+
+def _methods(by_method: dict[str, int]) -> str:
+    return ", ".join(f"{n} {m}" for m, n in sorted(by_method.items()))
+
+
+def _churn_text(c: dict[str, int]) -> str:
+    return f"{c['renamed']} renamed, {c['updated']} updated, {c['deleted']} deleted"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
