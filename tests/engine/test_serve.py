@@ -131,7 +131,9 @@ def test_sigterm_stops_serve_cleanly(tmp_path: Path) -> None:
     )
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not ws.store().runs("contoso"):
+        # wait for the first run to finish, so SIGTERM finds serve idle between runs
+        # (a stop in the middle of a run: tests/engine/test_stop.py)
+        while time.monotonic() < deadline and not any(r.status != "running" for r in ws.store().runs("contoso")):
             time.sleep(0.05)
         assert ws.store().runs("contoso"), "serve never ran the connector"
         proc.send_signal(signal.SIGTERM)
