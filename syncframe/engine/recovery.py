@@ -2,8 +2,9 @@
 
 A create whose outcome was lost may have landed: look its login up in the target
 and link the account if it is there, so the rerun adopts nothing twice and creates
-no duplicate. Any other unfinished write needs no action of its own: the next plan
-reads the target afresh and diffs again. Called under the connector's lock, before
+no duplicate. A rename that landed is relinked under its new login the same way
+(the plan sees nothing left to write for it). Any other unfinished write needs no
+action of its own: the next plan reads the target afresh and diffs again. Called under the connector's lock, before
 a run journals new intents.
 """
 
@@ -38,6 +39,20 @@ def recover_unfinished(store: object, connector: str, target: Target) -> list[Re
                 note = f"the create of {row.login!r} had landed in the target; linked it"
             else:
                 note = f"the create of {row.login!r} never reached the target; the next plan creates it"
+        elif row.kind == "rename" and row.login and row.source_id and (row.item or {}).get("target_id"):
+            # a rename that landed leaves nothing for the plan to write, so the link must
+            # learn the new login here (or it keeps naming a login no account holds)
+            target_id = str(row.item["target_id"])
+            account = target.find(row.login)
+            if account is not None and str(account.target_id) == target_id:
+                link = store.links(connector).get(row.source_id)  # type: ignore[attr-defined]
+                origin = getattr(link, "origin", None) or "adopted"
+                store.journal_outcome(  # type: ignore[attr-defined]
+                    row.id, ok=True, result=account.to_dict(), link=(row.source_id, target_id, account.login, origin)
+                )
+                note = f"the rename to {row.login!r} had landed in the target; relinked it (the mobile app must be paired again)"
+            else:
+                note = f"the rename to {row.login!r} never reached the target; the plan renames it again"
         else:
             note = f"the {row.kind} of {row.login or row.source_id!r} may or may not have landed; the plan re-reads the target"
         store.resolve_intent(row.id, note)  # type: ignore[attr-defined]
