@@ -3,9 +3,11 @@
 ``plan`` reads the source and the target and prints what a run would do; it
 writes nothing, to the target or to the state store. ``run`` takes the
 connector's lock, recovers what a killed run left behind, plans, applies, and
-advances the bookmark and the saved view only when the read was complete and
-every write succeeded. Held removals do not keep the bookmark back: the next plan
-runs on the full view again, so they come back until released.
+advances the bookmark and the saved view only when the read was complete, every
+write succeeded and the removal guard held nothing. A read that tripped the guard
+is suspect (a listing cut short looks like a mass departure), so it never becomes
+the baseline the next incremental read patches: the next run reads from the last
+trusted bookmark again, and the held removals come back until released.
 """
 
 from __future__ import annotations
@@ -194,7 +196,9 @@ class ConnectorRunner:
                 applier = Applier(self.store, run_id, target, self.pm, context, self.connector.concurrency, progress, self.stop)
                 applied = applier.apply(plan)
         bookmark = False
-        if plan.read.complete and applied.clean:
+        # a read that tripped the removal guard is suspect (a truncated listing looks like
+        # a mass departure): it never becomes the view the next incremental read patches
+        if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD):
             self.store.commit_read(self.name, plan.read.bookmark, {sid: identity_record(i) for sid, i in plan.view.items()})
             bookmark = True
         status, code = run_status(plan, applied)
