@@ -139,6 +139,10 @@ class FileTokenStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path).expanduser()
+        if self.path.exists():
+            # checked when the source opens, before any request: app-only sign-in never
+            # loads the cache, but writes tokens into it
+            check_private(self.path, "token cache file")
 
     def load(self) -> str | None:
         if not self.path.exists():
