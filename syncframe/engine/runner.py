@@ -199,7 +199,11 @@ class ConnectorRunner:
         # a read that tripped the removal guard is suspect (a truncated listing looks like
         # a mass departure): it never becomes the view the next incremental read patches
         if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD):
-            self.store.commit_read(self.name, plan.read.bookmark, {sid: identity_record(i) for sid, i in plan.view.items()})
+            # an incremental read that changed nothing leaves the saved view as it is:
+            # rewriting 100,000 unchanged rows was half of a no-change resync
+            unchanged = plan.read.incremental and not plan.read.identities and not plan.read.removed
+            view = None if unchanged else {sid: identity_record(i) for sid, i in plan.view.items()}
+            self.store.commit_read(self.name, plan.read.bookmark, view)
             bookmark = True
         status, code = run_status(plan, applied)
         report = self._report(plan, "run", status, code, run_id=run_id, bookmark=bookmark, applied=applied, recovered=recovered, error=applied.fatal)
