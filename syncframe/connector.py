@@ -116,7 +116,8 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
         profile = ProfileSchema().load(data)
     except ValidationError as exc:
         errors.update(exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages})
-        profile = {**data, **{k: v for k, v in exc.valid_data.items()}} if isinstance(exc.valid_data, dict) else dict(data)
+        # keep going with what did validate, so the plugin sections are checked too
+        profile = {**data, **exc.valid_data} if isinstance(exc.valid_data, dict) else dict(data)
 
     sources = plugin_registry.sources(pm)
     targets = plugin_registry.targets(pm)

@@ -103,17 +103,14 @@ class Account:
         data["fields"] = dict(self.fields)
         return data
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Account":
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["fields"] = dict(values.get("fields") or {})
-        return cls(**values)
-
 
 @dataclass(frozen=True)
 class Match:
-    """A matching rule's answer: which account, or which candidates when ambiguous."""
+    """A matching rule's answer: which account, or which candidates when ambiguous.
+
+    Whether the account is adopted, followed or renamed is the planner's call, from
+    this connector's links; a rule only says which account and why.
+    """
 
     account: Account | None
     reason: str
@@ -121,8 +118,6 @@ class Match:
     #: more than one candidate (or a candidate linked elsewhere): the planner emits CONFLICT
     conflict: bool = False
     candidates: tuple[str, ...] = ()
-    #: the match adopts an unlinked account (rules b-d) rather than following a link (rule a)
-    adopt: bool = False
 
 
 @dataclass(frozen=True)
@@ -225,15 +220,3 @@ class Plan:
 
     def repair_mobile(self) -> list[str]:
         return sorted(i.login for i in self.items if i.repair_mobile and i.login and not i.error)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "connector": self.connector,
-            "mode": self.mode,
-            "complete": self.read.complete,
-            "incremental": self.read.incremental,
-            "read_reason": self.read.reason,
-            "counts": self.counts(),
-            "repair_mobile": self.repair_mobile(),
-            "items": [i.to_dict() for i in self.items if i.kind is not ItemKind.NOOP],
-        }

@@ -52,7 +52,7 @@ def _decide(identity: Identity, index: MatchIndex, found: list[tuple[str, str, A
             conflict=True,
             candidates=(account.login,),
         )
-    return Match(account, reason, rule=rule, adopt=True)
+    return Match(account, reason, rule=rule)
 
 
 @hookimpl(trylast=True)
