@@ -1,12 +1,15 @@
 """syncframe: keep a phone system's users in step with a directory, through plugins.
 
-Plugins import only the names exported here.
+Plugins import only the names exported here and from :mod:`syncframe.sdk`
+(HTTP with retries, loopback TLS servers for simulators) and
+:mod:`syncframe.testing` (the conformance kit).
 """
 
 from .contracts import (
     CheckResult,
     ConnectorContext,
     MatchIndex,
+    SANDBOX_GUEST,
     Progress,
     Source,
     SourceSandbox,
@@ -27,7 +30,7 @@ from .errors import (
     SyncframeError,
 )
 from .hookspecs import hookimpl
-from .model import WRITE_KINDS, Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
+from .model import WRITE_KINDS, Account, Identity, ItemKind, Match, Notice, Plan, PlanItem, ReadResult
 
 __version__ = "0.1.0"
 
@@ -43,12 +46,14 @@ __all__ = [
     "LockedError",
     "Match",
     "MatchIndex",
+    "Notice",
     "Plan",
     "PlanItem",
     "PluginError",
     "Progress",
     "ReadResult",
     "RetriableSyncError",
+    "SANDBOX_GUEST",
     "SkippableRecordError",
     "Source",
     "SourceSandbox",

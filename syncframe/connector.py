@@ -1,17 +1,18 @@
 """Connector profiles: TOML in, a validated :class:`Connector` out.
 
-The profile contract puts the plugin sections in tables named like the keys that
-name the plugins::
+A profile is plain TOML, parsed with :mod:`tomllib` as it is::
 
-    source = "MSUSER"
-    target = "pascom"
+    title = "Microsoft 365 users"
+    mode = "sync"
     [source]
+    type = "MSUSER"        # a registered source; the rest is validated by its plugin
     tenant = "..."
+    [target]
+    type = "pascom"        # a registered target; the rest is validated by its plugin
+    url = "..."
 
-Strict TOML forbids a key and a table of the same name, so the loader reads the
-``[source]`` / ``[target]`` tables (and their sub-tables) under internal names
-first. Every error of the host's part and of both plugin sections is reported at
-once, before anything is contacted.
+Every error of the host's part and of both plugin sections is reported at once,
+before anything is contacted.
 """
 
 from __future__ import annotations
@@ -31,17 +32,42 @@ from .errors import ConfigError
 from .schemas import ProfileSchema
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_SECTION_RE = re.compile(r"^(\s*)\[\s*(source|target)\s*(\.[^\]]*)?\]", re.MULTILINE)
-_SECTION_KEYS = {"source": "__source_section__", "target": "__target_section__"}
+#: the first profile format named the plugins beside the tables: ``source = "MSUSER"``
+_OLD_FORM_RE = re.compile(r"^\s*(source|target)\s*=", re.MULTILINE)
+#: host keys the first format kept at the top level that now belong to the target
+_MOVED_TO_TARGET = ("create_softphone", "create_mobile")
+
+NEW_FORM_HINT = """profiles name their plugins inside the sections now:
+
+    [source]
+    type = "MSUSER"            # was: source = "MSUSER"
+    ...
+    [target]
+    type = "pascom"            # was: target = "pascom"
+    create_softphone = true    # target options live in the target's section
+    create_mobile = true
+    ...
+
+Move the two plugin names into their sections as `type` (and create_softphone /
+create_mobile into [target]); `syncframe connector template NAME` prints a complete
+profile in this form."""
 
 
 def parse_toml(text: str) -> dict[str, Any]:
-    """Parse a profile's TOML, reading ``[source]``/``[target]`` beside the keys of the same name."""
-    renamed = _SECTION_RE.sub(lambda m: f"{m.group(1)}[{_SECTION_KEYS[m.group(2)]}{m.group(3) or ''}]", text)
+    """Parse a profile's TOML.
+
+    :raises ConfigError: when the text is not TOML, or is a profile in the first
+        format (``source = "..."`` beside a ``[source]`` table), with the new form.
+    """
     try:
-        return tomllib.loads(renamed)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        if _OLD_FORM_RE.search(text):
+            raise ConfigError(f"the profile uses the old format: {NEW_FORM_HINT}") from exc
         raise ConfigError(f"the profile is not valid TOML: {exc}") from exc
+    if isinstance(data.get("source"), str) or isinstance(data.get("target"), str):
+        raise ConfigError(f"the profile uses the old format: {NEW_FORM_HINT}")
+    return data
 
 
 def check_name(name: str) -> str:
@@ -67,6 +93,16 @@ class Connector:
         return self.profile["mode"]
 
     @property
+    def source_type(self) -> str:
+        """The source plugin's registered name (``[source] type``)."""
+        return self.source_registration.name
+
+    @property
+    def target_type(self) -> str:
+        """The target plugin's registered name (``[target] type``)."""
+        return self.target_registration.name
+
+    @property
     def interval(self) -> int | None:
         """Seconds between automated runs, or None for manual runs only."""
         return self.profile.get("interval")
@@ -82,15 +118,6 @@ class Connector:
     @property
     def protected_logins(self) -> list[str]:
         return list(self.profile.get("protected_logins") or [])
-
-    @property
-    def scope(self) -> dict[str, Any]:
-        """Who is in scope; the keys live in the ``[source]`` section."""
-        return {
-            "include_guests": bool(self.source_config.get("include_guests", False)),
-            "include_disabled": bool(self.source_config.get("include_disabled", False)),
-            "groups": list(self.source_config.get("groups") or []),
-        }
 
     def context(self, token_store: TokenStore | None = None, state_dir: Path | None = None, echo: Callable[[str], None] = print) -> ConnectorContext:
         return ConnectorContext(name=self.name, profile=self.profile, token_store=token_store, state_dir=state_dir, echo=echo)
@@ -109,9 +136,13 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
     """
     check_name(name)
     data = parse_toml(text)
-    source_section = data.pop(_SECTION_KEYS["source"], {})
-    target_section = data.pop(_SECTION_KEYS["target"], {})
     errors: dict[str, Any] = {}
+    source_section = _plugin_section(data, "source", errors)
+    target_section = _plugin_section(data, "target", errors)
+    for key in _MOVED_TO_TARGET:
+        if key in data:
+            errors[key] = [f"{key} is a target option now: move it into [target]"]
+            data.pop(key)
     try:
         profile = ProfileSchema().load(data)
     except ValidationError as exc:
@@ -121,12 +152,13 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
 
     sources = plugin_registry.sources(pm)
     targets = plugin_registry.targets(pm)
-    source_reg = sources.get(str(profile.get("source"))) if profile.get("source") else None
-    target_reg = targets.get(str(profile.get("target"))) if profile.get("target") else None
-    if profile.get("source") and source_reg is None and "source" not in errors:
-        errors["source"] = [f"no plugin provides the source {profile['source']!r} (known: {', '.join(sorted(sources)) or 'none'})"]
-    if profile.get("target") and target_reg is None and "target" not in errors:
-        errors["target"] = [f"no plugin provides the target {profile['target']!r} (known: {', '.join(sorted(targets)) or 'none'})"]
+    source_type, target_type = source_section.pop("type", None), target_section.pop("type", None)
+    source_reg = sources.get(str(source_type)) if source_type else None
+    target_reg = targets.get(str(target_type)) if target_type else None
+    if source_type and source_reg is None:
+        errors.setdefault("[source]", {})["type"] = [f"no plugin provides the source {source_type!r} (known: {', '.join(sorted(sources)) or 'none'})"]
+    if target_type and target_reg is None:
+        errors.setdefault("[target]", {})["type"] = [f"no plugin provides the target {target_type!r} (known: {', '.join(sorted(targets)) or 'none'})"]
 
     source_config = _load_section(source_reg, source_section, "[source]", errors)
     target_config = _load_section(target_reg, target_section, "[target]", errors)
@@ -135,10 +167,27 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
     profile = dict(profile)
     if not profile.get("title"):
         profile["title"] = name
-    profile["source_settings"] = source_config
-    profile["target_settings"] = target_config
+    profile["source"] = {"type": source_type, **source_config}
+    profile["target"] = {"type": target_type, **target_config}
     assert source_reg is not None and target_reg is not None
     return Connector(name, profile, source_config, target_config, source_reg, target_reg, text)
+
+
+def _plugin_section(data: dict[str, Any], role: str, errors: dict[str, Any]) -> dict[str, Any]:
+    """Take the ``[source]`` / ``[target]`` table out of ``data``; it must name its ``type``."""
+    section = data.pop(role, None)
+    label = f"[{role}]"
+    if section is None:
+        errors[label] = {"type": [f"missing: add a [{role}] table with type = \"<the {role} plugin's name>\""]}
+        return {}
+    if not isinstance(section, dict):
+        errors[label] = {"_": [f"must be a table ([{role}]), not a value"]}
+        return {}
+    section = dict(section)
+    if not isinstance(section.get("type"), str) or not section.get("type"):
+        errors[label] = {"type": [f"missing: name the {role} plugin, e.g. type = \"{'MSUSER' if role == 'source' else 'pascom'}\""]}
+        section.pop("type", None)
+    return section
 
 
 def _load_section(reg: plugin_registry.Registration | None, section: Mapping[str, Any], label: str, errors: dict[str, Any]) -> dict[str, Any]:
@@ -147,7 +196,8 @@ def _load_section(reg: plugin_registry.Registration | None, section: Mapping[str
     try:
         return dict(reg.schema().load(section))
     except ValidationError as exc:
-        errors[label] = exc.messages
+        previous = errors.get(label)
+        errors[label] = {**previous, **exc.messages} if isinstance(previous, dict) and isinstance(exc.messages, dict) else exc.messages
         return {}
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from .model import Account, Identity, PlanItem, ReadResult
+from .model import Account, Identity, Notice, PlanItem, ReadResult
 
 #: progress(advance, total): ``advance`` items done since the last call, ``total`` if known
 Progress = Callable[[int, "int | None"], None]
@@ -112,7 +112,20 @@ class Target(abc.ABC):
         """Map an identity to the target's fields; must include ``login``.
 
         Keys are the same vocabulary as :attr:`Account.fields`, so the planner can diff.
+        Raise :class:`syncframe.SkippableRecordError` when the target cannot hold this
+        user (a login outside its rules, a name too long): the plan gets a SKIP item
+        with the error's message as the reason, every run, instead of a write that
+        fails every run.
         """
+
+    def notices(self, item: PlanItem) -> list[Notice]:
+        """Follow-ups for people that applying ``item`` will need (called while planning).
+
+        The planner calls this for every CREATE, UPDATE, RENAME and ADOPT item after the
+        diff; the notices land on ``item.notices`` and in the report's ``notices`` as
+        ``{code: [logins]}``. Default: none.
+        """
+        return []
 
     def diff(self, account: Account, desired: Mapping[str, Any]) -> dict[str, list[Any]]:
         """Field -> [current, desired] for the fields that differ (``login`` excluded)."""
@@ -167,6 +180,11 @@ class MatchIndex(abc.ABC):
         """Whether ``login`` is protected (never matched or changed)."""
 
 
+#: ``Identity.extra[SANDBOX_GUEST] = True`` asks a source sandbox to make the user an
+#: external or guest account where its directory has such a thing (scenarios use it)
+SANDBOX_GUEST = "guest"
+
+
 class SourceSandbox(abc.ABC):
     """A local stand-in for a source's service, for the demo, tests and benchmarks."""
 
@@ -186,7 +204,8 @@ class SourceSandbox(abc.ABC):
 
     @abc.abstractmethod
     def put_identity(self, identity: Identity) -> None:
-        """Add or replace a user (matched by ``source_id``); ``groups`` seeds memberships."""
+        """Add or replace a user (matched by ``source_id``); ``groups`` seeds memberships,
+        ``enabled`` the account state, ``extra[SANDBOX_GUEST]`` a guest account."""
 
     @abc.abstractmethod
     def remove_identity(self, source_id: str) -> None:

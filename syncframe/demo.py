@@ -7,8 +7,8 @@ service's users. The scenario covers what the product page promises:
 * most users are in the phone group and are created with devices;
 * guests, disabled users and users outside the group stay out of scope;
 * ``mmustermann`` exists in the target with a password login; its directory user
-  is ``mmustermann@<domain>``: adopted and renamed (mobile pairing reset);
-* a target user whose e-mail is another directory user's principal name: adopted and renamed;
+  is ``mmustermann@<domain>``: adopted and renamed (with the target's notices);
+* a target user whose e-mail is another directory user's username: adopted and renamed;
 * one ambiguous case (two target users could be the same person): a conflict.
 """
 
@@ -18,6 +18,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
+from .contracts import SANDBOX_GUEST
 from .model import Identity
 
 GIVEN = (
@@ -57,12 +58,12 @@ class Scenario:
     group: str = PHONE_GROUP
     rng: random.Random = field(default_factory=lambda: random.Random(7))
 
-    def by_principal(self, principal_name: str) -> Identity:
-        return next(i for i in self.identities if i.principal_name == principal_name)
+    def by_username(self, username: str) -> Identity:
+        return next(i for i in self.identities if i.username == username)
 
 
 def person(rng: random.Random, domain: str, used: set[str], groups: tuple[str, ...] = (PHONE_GROUP,)) -> Identity:
-    """A realistic member of the directory, unique by principal name."""
+    """A realistic member of the directory, unique by username."""
     while True:
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
         local = ascii_login(f"{given}.{family}")
@@ -76,12 +77,12 @@ def person(rng: random.Random, domain: str, used: set[str], groups: tuple[str, .
     extension = rng.randrange(100, 999)
     return Identity(
         source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        principal_name=f"{candidate}@{domain}",
+        username=f"{candidate}@{domain}",
         display_name=f"{given} {family}",
         given_name=given,
         surname=family,
-        mail=f"{candidate}@{domain}",
-        business_phones=(f"+49 89 1234{extension}",),
+        email=f"{candidate}@{domain}",
+        phones=(f"+49 89 1234{extension}",),
         mobile_phone=f"+49 170 {rng.randrange(1000000, 9999999)}" if rng.random() < 0.6 else None,
         job_title=rng.choice(TITLES),
         department=rng.choice(DEPARTMENTS),
@@ -95,14 +96,14 @@ def build(users: int = 250, domain: str = "contoso.onmicrosoft.com", seed: int =
     rng = random.Random(seed)
     used: set[str] = {"mmustermann", "erika.schmidt", "jdoe"}
     special = [
-        Identity(source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), principal_name=f"mmustermann@{domain}",
-                 display_name="Max Mustermann", given_name="Max", surname="Mustermann", mail=f"max.mustermann@{domain}",
-                 business_phones=("+49 89 1234500",), groups=(PHONE_GROUP,)),
-        Identity(source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), principal_name=f"erika.schmidt@{domain}",
-                 display_name="Erika Schmidt", given_name="Erika", surname="Schmidt", mail=f"erika.schmidt@{domain}",
+        Identity(source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), username=f"mmustermann@{domain}",
+                 display_name="Max Mustermann", given_name="Max", surname="Mustermann", email=f"max.mustermann@{domain}",
+                 phones=("+49 89 1234500",), groups=(PHONE_GROUP,)),
+        Identity(source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), username=f"erika.schmidt@{domain}",
+                 display_name="Erika Schmidt", given_name="Erika", surname="Schmidt", email=f"erika.schmidt@{domain}",
                  groups=(PHONE_GROUP,)),
-        Identity(source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), principal_name=f"jdoe@{domain}",
-                 display_name="John Doe", given_name="John", surname="Doe", mail=f"jdoe@{domain}", groups=(PHONE_GROUP,)),
+        Identity(source_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)), username=f"jdoe@{domain}",
+                 display_name="John Doe", given_name="John", surname="Doe", email=f"jdoe@{domain}", groups=(PHONE_GROUP,)),
     ]
     people: list[Identity] = list(special)
     regular = max(0, users - len(special))
@@ -110,8 +111,8 @@ def build(users: int = 250, domain: str = "contoso.onmicrosoft.com", seed: int =
         roll = index % 25
         identity = person(rng, domain, used)
         if roll == 3:  # a guest from a partner company
-            local = identity.principal_name.split("@")[0]
-            identity = identity.replace(kind="guest", principal_name=f"{local}_partner.example#EXT#@{domain}", mail=f"{local}@partner.example")
+            local = identity.username.split("@")[0]
+            identity = identity.replace(username=f"{local}.partner@{domain}", email=f"{local}@partner.example", extra={SANDBOX_GUEST: True})
         elif roll == 7:  # left the company, account disabled
             identity = identity.replace(enabled=False)
         elif roll == 11:  # not in the phone group
@@ -119,9 +120,9 @@ def build(users: int = 250, domain: str = "contoso.onmicrosoft.com", seed: int =
         people.append(identity)
     accounts = [
         AccountSeed("mmustermann", None, "Max Mustermann"),
-        # the e-mail is the directory user's principal name (rule: e-mail == UPN)
+        # the e-mail is the directory user's username (rule: e-mail == username)
         AccountSeed("eschmidt", f"erika.schmidt@{domain}", "Erika Schmidt"),
-        # two target users carry John Doe's principal name as e-mail -> conflict, nothing written
+        # two target users carry John Doe's username as e-mail -> conflict, nothing written
         AccountSeed("john.doe", f"jdoe@{domain}", "John Doe"),
         AccountSeed("doe.john", f"jdoe@{domain}", "John Doe (old)"),
         # somebody the directory does not know; never touched
@@ -142,11 +143,11 @@ class Changes:
 
 def changes(scenario: Scenario, added: int = 5) -> Changes:
     """Rename one user, delete one, add a few, disable one (all in the phone group)."""
-    in_group = [i for i in scenario.identities[3:] if i.kind == "member" and i.enabled and PHONE_GROUP in i.groups]
+    in_group = [i for i in scenario.identities[3:] if not i.extra.get(SANDBOX_GUEST) and i.enabled and PHONE_GROUP in i.groups]
     renamed_old = in_group[0]
-    local = renamed_old.principal_name.split("@")[0]
-    renamed_new = renamed_old.replace(principal_name=f"{local}.new@{scenario.domain}", mail=f"{local}.new@{scenario.domain}")
-    used = {i.principal_name.split("@")[0] for i in scenario.identities}
+    local = renamed_old.username.split("@")[0]
+    renamed_new = renamed_old.replace(username=f"{local}.new@{scenario.domain}", email=f"{local}.new@{scenario.domain}")
+    used = {i.username.split("@")[0] for i in scenario.identities}
     new_people = [person(scenario.rng, scenario.domain, used) for _ in range(added)]
     return Changes(
         renamed=[(renamed_old, renamed_new)],

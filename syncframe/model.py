@@ -19,7 +19,7 @@ class ItemKind(str, enum.Enum):
 
     CREATE = "create"      # new target user
     UPDATE = "update"      # linked user, some fields differ
-    RENAME = "rename"      # linked user whose login must follow the source's principal name
+    RENAME = "rename"      # linked user whose login must follow the source's username
     ADOPT = "adopt"        # existing, unlinked target user taken over (may rename and update too)
     DELETE = "delete"      # linked user missing from the source (mode sync only)
     HELD = "held"          # a removal the guard stopped; released with --allow-removals
@@ -39,31 +39,36 @@ WRITE_KINDS = frozenset({ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, Item
 class Identity:
     """One user as a source sees it.
 
-    ``source_id`` is the source's immutable id (for Entra ID the object id);
-    ``principal_name`` is the sign-in name (the UPN). ``kind`` is ``member`` or
-    ``guest``. ``extra`` carries source-specific values a plugin wants to pass on
-    (presence, for example) without the host knowing them.
+    ``source_id`` is the source's stable, immutable id (an object id, entryUUID,
+    objectGUID...). ``username`` is whatever the directory signs people in with
+    (a UPN, a uid, a sAMAccountName, a primary e-mail); it need not contain ``@``.
+    ``out_of_scope`` is the source's reason when the user is not to be managed
+    (a guest, a disabled account, outside the configured groups): the host skips
+    such users, and removes them where an earlier import linked them. ``groups``
+    is informational (group labels the source saw the user in). ``extra`` carries
+    source-specific values a plugin wants to pass on without the host knowing them.
     """
 
     source_id: str
-    principal_name: str
+    username: str
     display_name: str = ""
     given_name: str | None = None
     surname: str | None = None
-    mail: str | None = None
-    business_phones: tuple[str, ...] = ()
+    email: str | None = None
+    #: work phone numbers
+    phones: tuple[str, ...] = ()
     mobile_phone: str | None = None
     job_title: str | None = None
     department: str | None = None
     preferred_language: str | None = None
     enabled: bool = True
-    kind: str = "member"
     groups: tuple[str, ...] = ()
+    out_of_scope: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["business_phones"] = list(self.business_phones)
+        data["phones"] = list(self.phones)
         data["groups"] = list(self.groups)
         data["extra"] = dict(self.extra)
         return data
@@ -72,7 +77,7 @@ class Identity:
     def from_dict(cls, data: Mapping[str, Any]) -> "Identity":
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
-        values["business_phones"] = tuple(values.get("business_phones") or ())
+        values["phones"] = tuple(values.get("phones") or ())
         values["groups"] = tuple(values.get("groups") or ())
         values["extra"] = dict(values.get("extra") or {})
         return cls(**values)
@@ -141,6 +146,18 @@ class ReadResult:
     stats: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A follow-up for people that a target attaches to a plan item.
+
+    ``code`` is stable and machine-readable (reports group by it); ``message`` is
+    what a person reads, e.g. ``Notice("repair_mobile", "pair the mobile app again")``.
+    """
+
+    code: str
+    message: str
+
+
 @dataclass
 class PlanItem:
     """One user's line in the plan, and later in the journal."""
@@ -161,8 +178,8 @@ class PlanItem:
     rename_from: str | None = None
     #: logins of the candidates, for CONFLICT items
     candidates: list[str] = field(default_factory=list)
-    #: the user must pair the mobile app again after this item (a rename)
-    repair_mobile: bool = False
+    #: follow-ups for people the target reported for this item (see :class:`Notice`)
+    notices: list[Notice] = field(default_factory=list)
     #: set by apply
     error: str | None = None
     applied: bool = False
@@ -178,12 +195,12 @@ class PlanItem:
             "source_id": self.source_id,
             "login": self.login,
             "target_id": self.target_id,
-            "principal_name": self.identity.principal_name if self.identity else None,
+            "username": self.identity.username if self.identity else None,
             "desired": self.desired,
             "changes": self.changes,
             "rename_from": self.rename_from,
             "candidates": self.candidates,
-            "repair_mobile": self.repair_mobile,
+            "notices": [dataclasses.asdict(n) for n in self.notices],
             "error": self.error,
             "applied": self.applied,
         }
@@ -218,5 +235,20 @@ class Plan:
         counts["error"] = sum(1 for i in self.items if i.error)
         return counts
 
-    def repair_mobile(self) -> list[str]:
-        return sorted(i.login for i in self.items if i.repair_mobile and i.login and not i.error)
+    def notices(self) -> dict[str, list[str]]:
+        """Notice code -> the logins it concerns, for items that did not fail."""
+        out: dict[str, set[str]] = {}
+        for item in self.items:
+            if item.error or not item.login:
+                continue
+            for notice in item.notices:
+                out.setdefault(notice.code, set()).add(item.login)
+        return {code: sorted(logins) for code, logins in sorted(out.items())}
+
+    def notice_messages(self) -> dict[str, str]:
+        """Notice code -> its message (the first seen), for people's output."""
+        out: dict[str, str] = {}
+        for item in self.items:
+            for notice in item.notices:
+                out.setdefault(notice.code, notice.message)
+        return out

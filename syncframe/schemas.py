@@ -19,8 +19,11 @@ MAX_NAME = 256
 #: bidirectional overrides and isolates: they make a name display as something else
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-#: user principal name: local@domain, domain with at least one dot; '#' for guests' #EXT#
-UPN_RE = re.compile(r"^[A-Za-z0-9._%+'#!$&*=?^`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+#: an e-mail address: local@domain, domain with at least one dot
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'#!$&*=?^`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+#: a username: any printable text without surrounding whitespace (directories differ:
+#: UPN, uid, sAMAccountName, e-mail); what a target can hold is the target's rule
+MAX_USERNAME = 256
 
 PHONE_RE = re.compile(r"^\+?[0-9]{1,32}$")
 #: characters people type into phone numbers for readability; dropped before the check
@@ -97,19 +100,19 @@ class IdentitySchema(Schema):
         unknown = RAISE
 
     source_id = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    principal_name = fields.String(required=True)
+    username = fields.String(required=True)
     display_name = Text(load_default="")
     given_name = Text(allow_none=True, load_default=None)
     surname = Text(allow_none=True, load_default=None)
-    mail = fields.String(allow_none=True, load_default=None)
-    business_phones = fields.List(Phone(), load_default=list)
+    email = fields.String(allow_none=True, load_default=None)
+    phones = fields.List(Phone(), load_default=list)
     mobile_phone = Phone(allow_none=True, load_default=None)
     job_title = Text(allow_none=True, load_default=None)
     department = Text(allow_none=True, load_default=None)
     preferred_language = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=32))
     enabled = fields.Boolean(load_default=True)
-    kind = fields.String(load_default="member", validate=validate.OneOf(["member", "guest"]))
     groups = fields.List(fields.String(), load_default=list)
+    out_of_scope = fields.String(allow_none=True, load_default=None)
     extra = fields.Dict(load_default=dict)
 
     @pre_load
@@ -118,25 +121,27 @@ class IdentitySchema(Schema):
         data = dict(data)
         if data.get("mobile_phone") == "":
             data["mobile_phone"] = None
-        if data.get("business_phones"):
-            data["business_phones"] = [p for p in data["business_phones"] if p]
+        if data.get("phones"):
+            data["phones"] = [p for p in data["phones"] if p]
         return data
 
-    @validates("principal_name")
-    def _upn(self, value: str, data_key: str | None = None) -> None:
+    @validates("username")
+    def _username(self, value: str, data_key: str | None = None) -> None:
         check_text(value)
-        if not UPN_RE.match(nfc(value)):
-            raise ValidationError(f"{value!r} is not a valid user principal name (name@domain)")
+        if not value.strip():
+            raise ValidationError("is empty")
+        if len(value) > MAX_USERNAME:
+            raise ValidationError(f"longer than {MAX_USERNAME} characters ({len(value)})")
 
-    @validates("mail")
-    def _mail(self, value: str | None, data_key: str | None = None) -> None:
-        if value is not None and value != "" and not UPN_RE.match(value):
+    @validates("email")
+    def _email(self, value: str | None, data_key: str | None = None) -> None:
+        if value is not None and value != "" and not EMAIL_RE.match(value):
             raise ValidationError(f"{value!r} is not a valid e-mail address")
 
     @post_load
     def _to_identity(self, data: dict[str, Any], **kwargs: Any) -> Identity:
-        data["principal_name"] = nfc(data["principal_name"]).strip()
-        data["mail"] = data.get("mail") or None
+        data["username"] = nfc(data["username"]).strip()
+        data["email"] = data.get("email") or None
         return Identity.from_dict(data)
 
 
@@ -188,12 +193,8 @@ class ProfileSchema(Schema):
         unknown = RAISE
 
     title = Text(load_default="")
-    source = fields.String(required=True)
-    target = fields.String(required=True)
     mode = fields.String(load_default="sync", validate=validate.OneOf(["sync", "upsert"]))
     interval = Duration(load_default=None, allow_none=True)
-    create_softphone = fields.Boolean(load_default=True)
-    create_mobile = fields.Boolean(load_default=True)
     concurrency = fields.Integer(load_default=8, validate=validate.Range(min=1, max=64))
     protected_logins = fields.List(fields.String(), load_default=list)
     guard = fields.Nested(GuardSchema, load_default=lambda: GuardSchema().load({}))

@@ -18,7 +18,7 @@ A profile::
     source = "MEMORY"
     target = "memory"
     [source]
-    path = "/tmp/users.json"     # [{"source_id": "1", "principal_name": "a@contoso.com"}, ...]
+    path = "/tmp/users.json"     # [{"source_id": "1", "username": "a@contoso.com"}, ...]
     [target]
     path = "/tmp/accounts.db"
 
@@ -74,12 +74,12 @@ def generate_identities(n: int, domain: str = "contoso.com", start: int = 0) -> 
     return [
         Identity(
             source_id=f"00000000-0000-0000-0000-{i:012d}",
-            principal_name=f"user{i}@{domain}",
+            username=f"user{i}@{domain}",
             display_name=f"User {i}",
             given_name="User",
             surname=str(i),
-            mail=f"user{i}@{domain}",
-            business_phones=(f"+4930{i:07d}",),
+            email=f"user{i}@{domain}",
+            phones=(f"+4930{i:07d}",),
             department="Sales" if i % 2 else "Support",
         )
         for i in range(start, start + n)
@@ -150,9 +150,9 @@ class MemorySource(Source):
 def desired_fields(identity: Identity) -> dict[str, Any]:
     """The test targets' mapping: login = principal name lower-cased, display name, e-mail."""
     return {
-        "login": identity.principal_name.lower(),
+        "login": identity.username.lower(),
         "display_name": identity.display_name,
-        "email": (identity.mail or identity.principal_name).lower(),
+        "email": (identity.email or identity.username).lower(),
     }
 
 

@@ -33,22 +33,21 @@ def main() -> None:
     n, case = int(sys.argv[1]), sys.argv[2]
     from syncframe import ConnectorContext, ReadResult
     from syncframe.engine import Planner
-    from syncframe.engine.scope import Scope
     from syncframe.plugins import get_plugin_manager
     from syncframe.state.rows import Link
     from syncframe.testing import MemoryTarget, desired_fields
     from syncframe.model import Account
     from syncframe_msuser.simulator.generator import generate_user_records
-    from syncframe_msuser.users import to_identity
+    from syncframe_msuser.users import out_of_scope, to_identity
 
-    identities = [to_identity(record) for record in generate_user_records(n, seed=n)]
-    scope = Scope.from_mapping({"include_guests": False, "include_disabled": False, "groups": []})
+    # scoped as the MSUSER source does (guests and disabled users out)
+    identities = [i.replace(out_of_scope=out_of_scope(i, False, False)) for i in (to_identity(r) for r in generate_user_records(n, seed=n))]
     accounts: list = []
     links: dict = {}
     if case == "resync":
         now = datetime.now(timezone.utc)
         for number, identity in enumerate(identities):
-            if scope.excludes(identity):
+            if identity.out_of_scope:
                 continue
             d = desired_fields(identity)
             target_id = str(number + 1)

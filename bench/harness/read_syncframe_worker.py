@@ -36,7 +36,7 @@ def main() -> None:
             "read_s": round(elapsed, 3),
             "process_s": round(time.perf_counter() - t0, 3),
             "stats": dict(result.stats),
-            "sample_upn": sample.principal_name if sample else None,
+            "sample_upn": sample.username if sample else None,
         },
         sys.stdout,
         default=str,

@@ -40,7 +40,7 @@ def auth_command(app: App, name: str | None, profile_path: Path | None) -> None:
     finally:
         source.close()
     if app.json:
-        app.emit_json({"connector": connector.name, "source": connector.profile["source"], "ok": True, "message": message})
+        app.emit_json({"connector": connector.name, "source": connector.source_type, "ok": True, "message": message})
     else:
         app.console.print(f"[green]✓[/] {message}")
 

@@ -43,9 +43,9 @@ def connector_add(app: App, name: str, profile_path: Path, replace: bool) -> Non
     connector = load_profile(text, app.pm, check_name(name))
     app.store.add_connector(name, text, replace=replace)
     if app.json:
-        app.emit_json({"name": name, "title": connector.profile["title"], "source": connector.profile["source"], "target": connector.profile["target"]})
+        app.emit_json({"name": name, "title": connector.profile["title"], "source": connector.source_type, "target": connector.target_type})
     else:
-        app.console.print(f"Connector [bold]{name}[/] added: {connector.profile['source']} → {connector.profile['target']}, mode {connector.mode}.")
+        app.console.print(f"Connector [bold]{name}[/] added: {connector.source_type} → {connector.target_type}, mode {connector.mode}.")
 
 
 @connector_group.command("list")
@@ -56,7 +56,7 @@ def connector_list(app: App) -> None:
     for row in app.store.list_connectors():
         try:
             c = load_profile(row.profile_text, app.pm, row.name)
-            rows.append({"name": row.name, "title": c.profile["title"], "source": c.profile["source"], "target": c.profile["target"], "mode": c.mode, "interval": c.interval, "valid": True})
+            rows.append({"name": row.name, "title": c.profile["title"], "source": c.source_type, "target": c.target_type, "mode": c.mode, "interval": c.interval, "valid": True})
         except ConfigError as exc:
             rows.append({"name": row.name, "valid": False, "error": str(exc).splitlines()[0]})
     if app.json:

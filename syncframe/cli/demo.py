@@ -59,7 +59,8 @@ def summary(name: str, report: dict[str, Any]) -> dict[str, Any]:
         "mode": report["mode"],
         "status": report["status"],
         "counts": {key: int(counts.get(key, 0)) for key in keys},
-        "repair_mobile": list(report["repair_mobile"]),
+        "notices": dict(report["notices"]),
+        "notice_messages": dict(report["notice_messages"]),
         "bookmark": bool(report["bookmark"]),
     }
 
@@ -93,7 +94,7 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
             source_section,
             target_box.profile_section(),
             title=f"Demo: {src.name} to {tgt.name}",
-            extra={"mode": "sync", "create_softphone": True, "create_mobile": True},
+            extra={"mode": "sync"},
         )
         (workdir / "demo.toml").write_text(profile, encoding="utf-8")
         store = StateStore.open(workdir / "state.db")
@@ -139,9 +140,9 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
         source_box.put_identities(change.disabled)
         step(
             "incremental sync",
-            f"In the directory: {change.renamed[0][0].principal_name} renamed to {change.renamed[0][1].principal_name}, "
-            f"{change.deleted[0].principal_name} deleted, {len(change.added)} users added, "
-            f"{change.disabled[0].principal_name} disabled.",
+            f"In the directory: {change.renamed[0][0].username} renamed to {change.renamed[0][1].username}, "
+            f"{change.deleted[0].username} deleted, {len(change.added)} users added, "
+            f"{change.disabled[0].username} disabled.",
         )
         step("in sync", "Nothing changed since: nothing to write.")
 
@@ -154,8 +155,8 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
                 c = r["counts"]
                 counts = " · ".join(f"{k} {c[k]}" for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error") if c[k])
                 app.console.print(f"[bold]{r['name']}[/]: {counts or 'nothing to do'}")
-                if r["repair_mobile"]:
-                    app.console.print(f"  must pair the mobile app again: {', '.join(r['repair_mobile'])}")
+                for code, logins in r["notices"].items():
+                    app.console.print(f"  {r['notice_messages'].get(code, code)}: {', '.join(logins)}")
             stats = f"Requests: {source_box.stats().get('requests', '?')} to the {src.name} sandbox, {target_box.stats().get('requests', '?')} to the {tgt.name} sandbox"
             app.console.print(f"{stats}. Done in {time.monotonic() - started:.1f}s.")
     if failed:

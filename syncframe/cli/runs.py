@@ -20,6 +20,7 @@ from rich.table import Table
 from ..contracts import Progress as ProgressCallback
 from ..contracts import no_progress
 from ..engine import ConnectorRunner, render_report
+from ..engine.report import render_notices
 from ..engine.planner import SyncPlan
 from . import EXIT_OK, EXIT_USAGE, App, cli, pass_app
 
@@ -166,8 +167,7 @@ def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> No
     if run_row.error:
         app.console.print(f"[red]error:[/] {run_row.error}")
     summary = run_row.summary or {}
-    if summary.get("repair_mobile"):
-        app.console.print("must pair the mobile app again: " + ", ".join(summary["repair_mobile"]))
+    render_notices(app.console, summary)
     held = summary.get("held") or {}
     if held.get("count"):
         app.console.print(f"[yellow]{held['count']} removal(s) held:[/] {held.get('reason')}")

@@ -29,15 +29,17 @@ def toml_value(value: Any) -> str:
 
 
 def render_profile(source_name: str, target_name: str, source: dict[str, Any], target: dict[str, Any], title: str = "Sandbox", extra: dict[str, Any] | None = None) -> str:
-    """A connector profile in the contract's format."""
-    lines = [f"title = {toml_value(title)}", f"source = {toml_value(source_name)}", f"target = {toml_value(target_name)}"]
+    """A connector profile in the contract's format (plugin names as ``type`` in their sections)."""
+    lines = [f"title = {toml_value(title)}"]
     for key, value in (extra or {}).items():
         lines.append(f"{key} = {toml_value(value)}")
     lines.append("")
     lines.append("[source]")
+    lines.append(f"type = {toml_value(source_name)}")
     lines += [f"{k} = {toml_value(v)}" for k, v in source.items()]
     lines.append("")
     lines.append("[target]")
+    lines.append(f"type = {toml_value(target_name)}")
     lines += [f"{k} = {toml_value(v)}" for k, v in target.items()]
     return "\n".join(lines) + "\n"
 

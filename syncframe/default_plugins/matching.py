@@ -37,7 +37,7 @@ def _decide(identity: Identity, index: MatchIndex, found: list[tuple[str, str, A
         names = sorted(_label(a) for a in accounts)
         return Match(
             None,
-            f"{len(names)} accounts match {identity.principal_name!r} ({', '.join(names)}); link one by hand or fix the data",
+            f"{len(names)} accounts match {identity.username!r} ({', '.join(names)}); link one by hand or fix the data",
             rule="+".join(rules),
             conflict=True,
             candidates=tuple(names),
@@ -62,7 +62,7 @@ def syncframe_match(identity: Identity, index: MatchIndex, connector: ConnectorC
     if linked is not None:
         return Match(linked, f"linked to {linked.login!r} by an earlier import", rule="link")
 
-    upn = identity.principal_name
+    upn = identity.username
     found = [("login", f"login {a.login!r} equals the principal name", a) for a in index.by_login(upn)]
     if found:
         return _decide(identity, index, found)

@@ -1,7 +1,7 @@
 """The sync engine: plan (pure) and apply (journaled), for one connector at a time.
 
 - :mod:`.planner`: read result + accounts + links -> :class:`SyncPlan`
-- :mod:`.index`: the O(1) lookups matching uses; :mod:`.scope`: who is managed
+- :mod:`.index`: the O(1) lookups matching uses
 - :mod:`.guard`: the removal guard; :mod:`.apply`: journaled, concurrent writes
 - :mod:`.recovery`: finishing what a killed run left; :mod:`.report`: the run report
 - :mod:`.runner`: ``plan`` / ``run`` of one connector, used by the CLI and ``serve``
@@ -14,7 +14,6 @@ from .planner import Planner, SyncPlan, full_view
 from .recovery import recover_unfinished
 from .report import build_report, render_report
 from .runner import ConnectorRunner, ExitCode, Outcome, no_progress_bar
-from .scope import Scope
 
 __all__ = [
     "Applier",
@@ -24,7 +23,6 @@ __all__ = [
     "GuardResult",
     "Outcome",
     "Planner",
-    "Scope",
     "SyncPlan",
     "TargetIndex",
     "apply_guard",

@@ -17,11 +17,11 @@ from typing import Any, Iterable, Iterator, Mapping
 import pluggy
 
 from ..contracts import ConnectorContext, Target
+from ..errors import SkippableRecordError
 from ..model import Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
 from ..schemas import describe_errors
 from .guard import GuardResult, apply_guard
 from .index import TargetIndex, fold
-from .scope import Scope
 from .validate import validate
 
 
@@ -80,7 +80,6 @@ class Planner:
     :param target: The open target (for ``desired`` and ``diff``; nothing is written).
     :param pm: The plugin manager (matching, mapping and ``plan_ready`` hooks).
     :param context: The connector context handed to hooks.
-    :param scope: Who is in scope (``Connector.scope``).
     :param guard: The removal guard settings (``Connector.guard``).
     :param protected_logins: Logins never matched, changed or removed.
     """
@@ -92,7 +91,6 @@ class Planner:
         target: Target,
         pm: pluggy.PluginManager,
         context: ConnectorContext,
-        scope: Mapping[str, Any] | Scope | None = None,
         guard: Mapping[str, Any] | None = None,
         protected_logins: Iterable[str] = (),
     ):
@@ -101,7 +99,6 @@ class Planner:
         self.target = target
         self.pm = pm
         self.context = context
-        self.scope = scope if isinstance(scope, Scope) else Scope.from_mapping(scope)
         self.guard = dict(guard or {})
         self.protected_logins = list(protected_logins)
 
@@ -147,7 +144,8 @@ class Planner:
                 # an invalid record is present, not absent: its linked account stays untouched
                 items.append(PlanItem(ItemKind.SKIP, f"invalid record: {describe_errors(errors)}", source_id=source_id, identity=raw))
                 continue
-            excluded = self.scope.excludes(identity)
+            # who is in scope is the source's call; it says why someone is not
+            excluded = identity.out_of_scope
             if excluded:
                 out_of_scope[source_id] = excluded
                 if source_id not in index.links:
@@ -159,7 +157,10 @@ class Planner:
         candidates = [c for c in (self._match_and_map(i, index, items) for i in in_scope) if c is not None]
         candidates = self._collisions(candidates, items)
         for candidate in candidates:
-            items.append(self._diff(candidate, index))
+            item = self._diff(candidate, index)
+            if item.kind in (ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, ItemKind.ADOPT):
+                item.notices = list(self.target.notices(item))
+            items.append(item)
 
         self._removals(view, out_of_scope, index, items)
         for source_id, target_id in sorted(index.stale.items()):
@@ -193,7 +194,7 @@ class Planner:
     def _duplicate_principals(self, identities: list[Identity], items: list[PlanItem]) -> list[Identity]:
         """Two source ids with one principal name (folded) are a conflict for both."""
         by_name: dict[str, list[Identity]] = defaultdict(list)
-        folded = [fold(identity.principal_name) for identity in identities]
+        folded = [fold(identity.username) for identity in identities]
         for identity, name in zip(identities, folded):
             by_name[name].append(identity)
         kept: list[Identity] = []
@@ -206,9 +207,9 @@ class Planner:
             items.append(
                 PlanItem(
                     ItemKind.CONFLICT,
-                    f"principal name {identity.principal_name!r} is also used by source id(s) {', '.join(others)}; fix it in the directory",
+                    f"principal name {identity.username!r} is also used by source id(s) {', '.join(others)}; fix it in the directory",
                     source_id=identity.source_id,
-                    login=identity.principal_name,
+                    login=identity.username,
                     identity=identity,
                     candidates=others,
                 )
@@ -218,7 +219,7 @@ class Planner:
     def _match_and_map(self, identity: Identity, index: TargetIndex, items: list[PlanItem]) -> _Candidate | None:
         match: Match | None = self.pm.hook.syncframe_match(identity=identity, index=index, connector=self.context)
         if match is not None and match.conflict:
-            items.append(PlanItem(ItemKind.CONFLICT, match.reason, source_id=identity.source_id, login=identity.principal_name, identity=identity, candidates=list(match.candidates)))
+            items.append(PlanItem(ItemKind.CONFLICT, match.reason, source_id=identity.source_id, login=identity.username, identity=identity, candidates=list(match.candidates)))
             return None
         account = match.account if match is not None else None
         if account is not None:
@@ -230,9 +231,14 @@ class Planner:
                 if owner is not None and owner != identity.source_id:
                     problem = f"{match.reason}, but account {account.login!r} is already linked to source id {owner}"
             if problem:
-                items.append(PlanItem(ItemKind.CONFLICT, problem, source_id=identity.source_id, login=identity.principal_name, identity=identity, account=account, target_id=account.target_id, candidates=[account.login]))
+                items.append(PlanItem(ItemKind.CONFLICT, problem, source_id=identity.source_id, login=identity.username, identity=identity, account=account, target_id=account.target_id, candidates=[account.login]))
                 return None
-        desired = dict(self.target.desired(identity))
+        try:
+            desired = dict(self.target.desired(identity))
+        except SkippableRecordError as exc:
+            # the target cannot hold this user: say why every run rather than fail every run
+            items.append(PlanItem(ItemKind.SKIP, f"the target cannot hold this user: {exc}", source_id=identity.source_id, login=identity.username, identity=identity, account=account, target_id=account.target_id if account else None))
+            return None
         self.pm.hook.syncframe_map_identity(identity=identity, desired=desired, connector=self.context)
         if not desired.get("login"):
             items.append(PlanItem(ItemKind.SKIP, "the target's mapping produced no login", source_id=identity.source_id, identity=identity))
@@ -291,7 +297,6 @@ class Planner:
             desired=desired,
             changes=changes,
             rename_from=account.login if renames else None,
-            repair_mobile=renames,
         )
         if index.linked_source(account) != identity.source_id:
             item.kind = ItemKind.ADOPT

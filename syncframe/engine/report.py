@@ -11,10 +11,12 @@ The JSON document (``kind`` is ``plan`` or ``run``)::
       "complete": true, "incremental": false, "read_reason": null, "read_stats": {...},
       "counts": {"create": 1, "update": 0, "rename": 0, "adopt": 0, "delete": 0,
                  "held": 0, "conflict": 0, "skip": 0, "noop": 3, "error": 0},
-      "repair_mobile": ["login", ...],  # renamed users who must pair the mobile app again
+      "notices": {"<code>": ["login", ...]},   # the target's follow-ups for people,
+                                        # e.g. pascom's "repair_mobile" after a rename
+      "notice_messages": {"<code>": "what to do"},
       "bookmark": true,                 # did the bookmark (and saved view) advance
       "held": {"count": 0, "reason": null, "releasable": true, "release": null},
-      "conflicts": [{"source_id", "principal_name", "reason", "candidates"}],
+      "conflicts": [{"source_id", "username", "reason", "candidates"}],
       "changes": [{"kind", "login", "rename_from", "changes": {field: [old, new]}}],
       "items": [PlanItem.to_dict(), ...],   # every item except NOOP
       "errors": [{"kind", "login", "source_id", "error"}],
@@ -70,11 +72,12 @@ def build_report(
         "read_reason": plan.read.reason if plan is not None else None,
         "read_stats": dict(plan.read.stats) if plan is not None else {},
         "counts": {key: int(counts.get(key, 0)) for key in COUNT_KEYS},
-        "repair_mobile": plan.repair_mobile() if plan is not None else [],
+        "notices": plan.notices() if plan is not None else {},
+        "notice_messages": plan.notice_messages() if plan is not None else {},
         "bookmark": bookmark,
         "held": _held(plan, release),
         "conflicts": [
-            {"source_id": i.source_id, "principal_name": _upn(i), "login": i.login, "reason": i.reason, "candidates": list(i.candidates)}
+            {"source_id": i.source_id, "username": _upn(i), "login": i.login, "reason": i.reason, "candidates": list(i.candidates)}
             for i in items
             if i.kind is ItemKind.CONFLICT
         ],
@@ -96,7 +99,7 @@ def build_report(
 
 
 def _upn(item: PlanItem) -> str | None:
-    return item.identity.principal_name if item.identity is not None else None
+    return item.identity.username if item.identity is not None else None
 
 
 def _held(plan: SyncPlan | None, release: str | None) -> dict[str, Any]:
@@ -182,7 +185,7 @@ def render_report(report: dict[str, Any], console: Console, *, show_skipped: boo
             label = f"[{_STYLE.get(kind, '')}]{kind}[/]"
             if item.get("error"):
                 label += " [red](failed)[/]"
-            table.add_row(label, _fmt(item.get("login") or item.get("principal_name")), _detail(item), item.get("error") or item["reason"])
+            table.add_row(label, _fmt(item.get("login") or item.get("username")), _detail(item), item.get("error") or item["reason"])
         console.print(table)
     if hidden:
         more = ", ".join(f"{n} more {kind}" for kind, n in hidden.items())
@@ -191,8 +194,7 @@ def render_report(report: dict[str, Any], console: Console, *, show_skipped: boo
     if skipped and not show_skipped:
         console.print(f"[dim]{skipped} skipped (out of scope or invalid); see --json for each reason.[/]")
 
-    if report["repair_mobile"]:
-        console.print("[magenta]Renamed users must pair the mobile app again:[/] " + ", ".join(report["repair_mobile"]))
+    render_notices(console, report)
     held = report["held"]
     if held["count"]:
         console.print(f"[yellow]{held['count']} removal(s) held:[/] {held['reason']}")
@@ -209,6 +211,14 @@ def render_report(report: dict[str, Any], console: Console, *, show_skipped: boo
     for note in report.get("recovered") or ():
         console.print(f"[dim]recovered journal entry {note['journal_id']}: {note['note']}[/]")
     console.print(_verdict(report))
+
+
+def render_notices(console: Console, report: dict[str, Any]) -> None:
+    """One line per notice code: what people must do, and who."""
+    messages = report.get("notice_messages") or {}
+    for code, logins in (report.get("notices") or {}).items():
+        if logins:
+            console.print(f"[magenta]{messages.get(code, code)}:[/] " + ", ".join(logins))
 
 
 def _verdict(report: dict[str, Any]) -> str:

@@ -72,7 +72,7 @@ class Outcome:
 def identity_record(identity: Identity) -> dict[str, Any]:
     """An identity as the JSON the saved view holds (cheaper than ``to_dict``)."""
     record = dict(identity.__dict__)
-    record["business_phones"] = list(identity.business_phones)
+    record["phones"] = list(identity.phones)
     record["groups"] = list(identity.groups)
     record["extra"] = dict(identity.extra)
     return record
@@ -246,7 +246,6 @@ class ConnectorRunner:
             target,
             self.pm,
             context,
-            scope=self.connector.scope,
             guard=self.connector.guard,
             protected_logins=self.connector.protected_logins,
         )
@@ -277,7 +276,7 @@ _SUMMARY_CAP = 1000
 def _stored(report: dict[str, Any]) -> dict[str, Any]:
     """The report as history keeps it: without per-item lists (the journal has those)."""
     summary = {k: v for k, v in report.items() if k not in ("items", "changes")}
-    for key in ("conflicts", "errors", "repair_mobile", "recovered"):
+    for key in ("conflicts", "errors", "recovered"):
         values = summary.get(key) or []
         if len(values) > _SUMMARY_CAP:
             summary[key] = values[:_SUMMARY_CAP]

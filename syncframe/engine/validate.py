@@ -15,7 +15,7 @@ import unicodedata
 from typing import Any
 
 from ..model import Identity
-from ..schemas import BIDI_CONTROLS, MAX_NAME, PHONE_FORMATTING, PHONE_RE, UPN_RE, validate_identity
+from ..schemas import BIDI_CONTROLS, MAX_NAME, PHONE_FORMATTING, PHONE_RE, EMAIL_RE, MAX_USERNAME, validate_identity
 
 _NAME_FIELDS = ("given_name", "surname", "job_title", "department")
 
@@ -41,13 +41,13 @@ def fast_validate(identity: Identity) -> Identity | None:
     """The identity as the schema would return it, or None to ask the schema.
 
     Handles the common cases only: text already in normal form, phone numbers with
-    readability formatting (normalised as the schema does), empty phones and mail.
+    readability formatting (normalised as the schema does), empty phones and e-mail.
     """
     i = identity
     if not (isinstance(i.source_id, str) and 1 <= len(i.source_id) <= 256):
         return None
-    upn = i.principal_name
-    if not (_plain_text(upn) and upn == upn.strip() and UPN_RE.match(upn)):
+    username = i.username
+    if not (_plain_text(username) and username and username == username.strip() and len(username) <= MAX_USERNAME):
         return None
     if not _plain_text(i.display_name):
         return None
@@ -55,12 +55,12 @@ def fast_validate(identity: Identity) -> Identity | None:
         value = getattr(i, name)
         if value is not None and not _plain_text(value):
             return None
-    mail = i.mail or None
-    if mail is not None and not (isinstance(mail, str) and UPN_RE.match(mail)):
+    email = i.email or None
+    if email is not None and not (isinstance(email, str) and EMAIL_RE.match(email)):
         return None
-    if not isinstance(i.business_phones, tuple):
+    if not isinstance(i.phones, tuple):
         return None
-    phones = tuple(_phone(p) for p in i.business_phones if p != "")
+    phones = tuple(_phone(p) for p in i.phones if p != "")
     if None in phones:
         return None
     mobile = i.mobile_phone if i.mobile_phone != "" else None
@@ -72,14 +72,14 @@ def fast_validate(identity: Identity) -> Identity | None:
         return None
     if not (
         type(i.enabled) is bool
-        and i.kind in ("member", "guest")
+        and (i.out_of_scope is None or isinstance(i.out_of_scope, str))
         and isinstance(i.groups, tuple)
         and all(isinstance(g, str) for g in i.groups)
         and isinstance(i.extra, dict)
     ):
         return None
-    if phones != i.business_phones or mobile != i.mobile_phone or mail != i.mail:
-        return i.replace(business_phones=phones, mobile_phone=mobile, mail=mail)
+    if phones != i.phones or mobile != i.mobile_phone or email != i.email:
+        return i.replace(phones=phones, mobile_phone=mobile, email=email)
     return i
 
 

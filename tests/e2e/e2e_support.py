@@ -57,12 +57,12 @@ def person(n: int, local: str, display_name: str, **changes: Any) -> Identity:
     given, _, surname = display_name.partition(" ")
     values: dict[str, Any] = {
         "source_id": f"5e0c0000-0000-4000-8000-{n:012d}",
-        "principal_name": f"{local}@{DOMAIN}",
+        "username": f"{local}@{DOMAIN}",
         "display_name": display_name,
         "given_name": given,
         "surname": surname or None,
         "mail": f"{local}@{DOMAIN}",
-        "business_phones": (f"+49 89 1234{n:03d}",),
+        "phones": (f"+49 89 1234{n:03d}",),
         "mobile_phone": f"+49 170 {n:07d}",
     }
     values.update(changes)
@@ -77,7 +77,7 @@ def item_facts(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": item["kind"],
         "login": item["login"],
-        "principal_name": item["principal_name"],
+        "username": item["username"],
         "rename_from": item["rename_from"],
         "reason": item["reason"],
         "repair_mobile": item["repair_mobile"],
@@ -100,8 +100,8 @@ def report_facts(report: dict[str, Any]) -> dict[str, Any]:
         "counts": report["counts"],
         "repair_mobile": sorted(report["repair_mobile"]),
         "held": report["held"]["count"],
-        "items": sorted((item_facts(i) for i in report["items"]), key=lambda i: (i["kind"], i["login"] or "", i["principal_name"] or "")),
-        "conflicts": [{"principal_name": c["principal_name"], "candidates": sorted(c["candidates"])} for c in report["conflicts"]],
+        "items": sorted((item_facts(i) for i in report["items"]), key=lambda i: (i["kind"], i["login"] or "", i["username"] or "")),
+        "conflicts": [{"username": c["username"], "candidates": sorted(c["candidates"])} for c in report["conflicts"]],
         "error": report["error"],
     }
 

@@ -94,15 +94,15 @@ def expect_automation(result: Result) -> None:
     counts(first, create=1)
     counts(second, create=1)
     journals = result.extra["journals"]
-    assert [(j["kind"], j["login"]) for j in journals[0]["journal"]] == [("create", ANNA.principal_name)]
-    assert [(j["kind"], j["login"]) for j in journals[1]["journal"]] == [("create", BEN.principal_name)]
+    assert [(j["kind"], j["login"]) for j in journals[0]["journal"]] == [("create", ANNA.username)]
+    assert [(j["kind"], j["login"]) for j in journals[1]["journal"]] == [("create", BEN.username)]
     # the second run came an interval (scaled) after the first ended
     gap = datetime.fromisoformat(second["started_at"]) - datetime.fromisoformat(first["finished_at"])
     assert gap.total_seconds() >= 0.9 * INTERVAL * TIME_SCALE
     events = [e for e in result.extra["events"] if e.get("event") == "run"]
     assert [(e["name"], e["status"], e["counts"]["create"], e["next_in"]) for e in events] == [(CONNECTOR, "ok", 1, INTERVAL)] * 2
     if result.accounts is not None:
-        assert set(result.accounts) == {"admin", ANNA.principal_name, BEN.principal_name}
+        assert set(result.accounts) == {"admin", ANNA.username, BEN.username}
 
 
 def test_serve_runs_the_connector_at_its_interval_live(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def ident(n: int | str, upn: str | None = None, **kw: Any) -> Identity:
     """A member identity: source id ``id-<n>``, principal name ``user<n>@contoso.com``."""
     upn = upn or f"user{n}@contoso.com"
     kw.setdefault("display_name", f"User {n}")
-    return Identity(source_id=f"id-{n}", principal_name=upn, **kw)
+    return Identity(source_id=f"id-{n}", username=upn, **kw)
 
 
 @dataclass

@@ -26,8 +26,8 @@ def account(target_id: str, login: str, email: str | None = None, display_name: 
 
 def in_step(target_id: str, identity: Identity) -> Account:
     """An account exactly as the test target would create it for ``identity``."""
-    login = identity.principal_name.lower()
-    email = (identity.mail or identity.principal_name).lower()
+    login = identity.username.lower()
+    email = (identity.email or identity.username).lower()
     return account(target_id, login, email, identity.display_name)
 
 

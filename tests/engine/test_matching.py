@@ -139,7 +139,7 @@ class LocalPartLogins:
 
     @hookimpl
     def syncframe_map_identity(self, identity: Any, desired: dict[str, Any]) -> None:
-        desired["login"] = identity.principal_name.split("@")[0]
+        desired["login"] = identity.username.split("@")[0]
 
 
 def test_colliding_desired_logins_conflict_for_both() -> None:

@@ -23,12 +23,12 @@ _phone = st.one_of(st.from_regex(r"\+?[0-9]{1,12}", fullmatch=True), st.just("+4
 identities = st.builds(
     Identity,
     source_id=st.one_of(st.uuids().map(str), st.just("")),
-    principal_name=_upn,
+    username=_upn,
     display_name=_text,
     given_name=_maybe,
     surname=_maybe,
-    mail=st.one_of(st.none(), st.just(""), _upn),
-    business_phones=st.lists(_phone, max_size=2).map(tuple),
+    email=st.one_of(st.none(), st.just(""), _upn),
+    phones=st.lists(_phone, max_size=2).map(tuple),
     mobile_phone=st.one_of(st.none(), _phone),
     job_title=_maybe,
     department=_maybe,
@@ -58,7 +58,7 @@ def test_validate_answers_as_the_schema_does(identity: Identity) -> None:
 
 
 def test_common_records_take_the_fast_path() -> None:
-    plain = Identity("1", "max@contoso.com", "Max Mustermann", mail="max@contoso.com", business_phones=("+4930123",), department="Vertrieb")
+    plain = Identity("1", "max@contoso.com", "Max Mustermann", email="max@contoso.com", phones=("+4930123",), department="Vertrieb")
     assert is_plainly_valid(plain)
     assert is_plainly_valid(plain.replace(display_name="Jürgen Groß"))
     assert not is_plainly_valid(plain.replace(mobile_phone="+49 30 123"))  # the schema normalises it: slow path
@@ -73,7 +73,7 @@ def test_the_fast_path_normalises_exactly_as_the_schema_does(identity: Identity)
 
 
 def test_formatted_phone_numbers_stay_on_the_fast_path() -> None:
-    raw = Identity("1", "max@contoso.com", "Max", business_phones=("+49 30 294939-4278", ""), mobile_phone="(0150) 587 2711", mail="")
+    raw = Identity("1", "max@contoso.com", "Max", phones=("+49 30 294939-4278", ""), mobile_phone="(0150) 587 2711", email="")
     fast = fast_validate(raw)
-    assert fast is not None and fast.business_phones == ("+49302949394278",) and fast.mobile_phone == "01505872711" and fast.mail is None
+    assert fast is not None and fast.phones == ("+49302949394278",) and fast.mobile_phone == "01505872711" and fast.email is None
     assert validate_identity(raw) == (fast, {})

@@ -64,8 +64,8 @@ def test_third_party_source_is_usable_without_touching_the_host(site, tmp_path, 
     source = connector.open_source(connector.context())
     result = source.read(None, {}, lambda n, total: None)
     assert result.complete
-    assert [i.principal_name for i in result.identities] == ["anna@example.org", "ben@example.org"]
-    assert result.identities[0].business_phones == ("+4989111",) and result.identities[1].mail == "ben@example.org"
+    assert [i.username for i in result.identities] == ["anna@example.org", "ben@example.org"]
+    assert result.identities[0].phones == ("+4989111",) and result.identities[1].email == "ben@example.org"
 
 
 def test_only_selected_plugins_load(site, monkeypatch):

@@ -41,7 +41,7 @@ def test_app_only_with_a_certificate(sim, make_source, tmp_path) -> None:
     app = sim.register_app(certificate_pem=cert)
     sim.tenant.add_user(userPrincipalName="a@contoso.onmicrosoft.com", displayName="A")
     source = make_source(auth="certificate", client_id=app.client_id, client_secret_env=None, certificate_file=str(path))
-    assert [i.principal_name for i in source.read(None, {}, lambda *a: None).identities] == ["a@contoso.onmicrosoft.com"]
+    assert [i.username for i in source.read(None, {}, lambda *a: None).identities] == ["a@contoso.onmicrosoft.com"]
     assert "certificate_file" in source.authenticate()
 
 
@@ -110,7 +110,7 @@ def test_delegated_sign_in_with_the_device_code_then_unattended(sim, make_source
 
     # a later process: the refresh token from the store, no one at the keyboard
     later = make_source(auth="delegated", client_secret_env=None)
-    assert [i.principal_name for i in later.read(None, {}, lambda *a: None).identities] == ["a@contoso.onmicrosoft.com"]
+    assert [i.username for i in later.read(None, {}, lambda *a: None).identities] == ["a@contoso.onmicrosoft.com"]
 
 
 def test_delegated_sign_in_without_consent_names_aadsts65001(sim, make_source) -> None:

@@ -26,7 +26,7 @@ def org(sim) -> dict[str, str]:
 
 def test_groups_restrict_the_read_to_transitive_members(sim, make_source, org) -> None:
     result = make_source(groups=["Telephony", org["sales"]]).read(None, {}, lambda *a: None)
-    found = {i.principal_name.split("@")[0]: i for i in result.identities}
+    found = {i.username.split("@")[0]: i for i in result.identities}
     assert result.complete and not result.incremental
     assert set(found) == {"anna", "bert", "cleo", "gus_fabrikam.com#EXT#"}  # dora, emil are in no group
     assert found["anna"].groups == ("Telephony", org["sales"])

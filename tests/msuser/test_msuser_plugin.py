@@ -34,7 +34,7 @@ def test_the_sandbox_serves_what_it_was_given(monkeypatch) -> None:
     assert [s.name for s in registered] == ["MSUSER"]
     sandbox = registered[0].factory()
     with sandbox:
-        sandbox.put_identity(Identity(source_id="0b7c0e5e-1d3a-4c55-9a36-1d6e6c8f2a11", principal_name="ida@contoso.onmicrosoft.com", display_name="Ida"))
+        sandbox.put_identity(Identity(source_id="0b7c0e5e-1d3a-4c55-9a36-1d6e6c8f2a11", username="ida@contoso.onmicrosoft.com", display_name="Ida"))
         for key, value in sandbox.environment().items():
             monkeypatch.setenv(key, value)
         source = MsuserSource(MsuserSchema().load(sandbox.profile_section()), ConnectorContext(name="sb", profile={}))

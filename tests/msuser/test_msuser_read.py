@@ -59,7 +59,7 @@ def test_delta_merges_changed_properties_onto_the_last_view(sim, make_source) ->
     assert set(changed) == {ids[0], ids[1], ids[2]}
     # only jobTitle came over the wire; everything else is the last view's
     assert changed[ids[0]] == before.replace(job_title="Head of Telephony")
-    assert changed[ids[1]].principal_name == "renamed.person@contoso.onmicrosoft.com"
+    assert changed[ids[1]].username == "renamed.person@contoso.onmicrosoft.com"
     assert changed[ids[2]].enabled is False
     assert graph_paths(sim) == {"/v1.0/users/delta": 1}  # nothing had to be fetched
 
@@ -98,7 +98,7 @@ def test_a_new_user_arrives_whole_through_delta(sim, make_source) -> None:
     first = source.read(None, {}, lambda *a: None)
     new = sim.tenant.add_user(userPrincipalName="neu@contoso.onmicrosoft.com", displayName="Neu", jobTitle="Trainee")
     second = source.read(first.bookmark, view(first), lambda *a: None)
-    assert [(i.source_id, i.principal_name, i.job_title) for i in second.identities] == [(new["id"], "neu@contoso.onmicrosoft.com", "Trainee")]
+    assert [(i.source_id, i.username, i.job_title) for i in second.identities] == [(new["id"], "neu@contoso.onmicrosoft.com", "Trainee")]
 
 
 def test_an_expired_delta_link_falls_back_to_a_full_read(sim, make_source) -> None:

@@ -25,9 +25,9 @@ MEMBER = {
 def test_a_member_becomes_an_identity_field_by_field() -> None:
     identity = to_identity(MEMBER, groups=("Telephony",))
     assert identity.source_id == MEMBER["id"]
-    assert identity.principal_name == "mmustermann@contoso.onmicrosoft.com"
+    assert identity.username == "mmustermann@contoso.onmicrosoft.com"
     assert (identity.display_name, identity.given_name, identity.surname) == ("Max Mustermann", "Max", "Mustermann")
-    assert identity.business_phones == ("+49 991 29691 100",) and identity.mobile_phone is None
+    assert identity.phones == ("+49 991 29691 100",) and identity.mobile_phone is None
     assert (identity.job_title, identity.department, identity.preferred_language) == ("Sales", "Vertrieb", "de-DE")
     assert identity.enabled is True and identity.kind == "member" and identity.groups == ("Telephony",)
 

@@ -13,9 +13,9 @@ from syncframe_msuser.sandbox import GraphSandbox
 from msuser_sim_support import GRAPH_SCOPE, confidential_app
 
 ANNA = Identity(
-    source_id="0d0f4b8e-54b9-4f57-9d0b-6c1bcbfa1c01", principal_name="anna.schmidt@contoso.onmicrosoft.com",
-    display_name="Anna Schmidt", given_name="Anna", surname="Schmidt", mail="anna.schmidt@contoso.com",
-    business_phones=("+49 30 1234-100",), mobile_phone="+49 171 1000000", job_title="Vertrieb", department="Sales",
+    source_id="0d0f4b8e-54b9-4f57-9d0b-6c1bcbfa1c01", username="anna.schmidt@contoso.onmicrosoft.com",
+    display_name="Anna Schmidt", given_name="Anna", surname="Schmidt", email="anna.schmidt@contoso.com",
+    phones=("+49 30 1234-100",), mobile_phone="+49 171 1000000", job_title="Vertrieb", department="Sales",
     preferred_language="de-DE", enabled=True, kind="member", groups=("Sales", "Berlin"),
 )
 
@@ -58,7 +58,7 @@ def test_put_identity_maps_every_field(sandbox: GraphSandbox) -> None:
     assert user is not None
     assert {k: user[k] for k in ("id", "userPrincipalName", "displayName", "givenName", "surname", "mail", "businessPhones",
                                  "mobilePhone", "jobTitle", "department", "preferredLanguage", "accountEnabled", "userType")} == {
-        "id": ANNA.source_id, "userPrincipalName": ANNA.principal_name, "displayName": "Anna Schmidt", "givenName": "Anna",
+        "id": ANNA.source_id, "userPrincipalName": ANNA.username, "displayName": "Anna Schmidt", "givenName": "Anna",
         "surname": "Schmidt", "mail": "anna.schmidt@contoso.com", "businessPhones": ["+49 30 1234-100"],
         "mobilePhone": "+49 171 1000000", "jobTitle": "Vertrieb", "department": "Sales", "preferredLanguage": "de-DE",
         "accountEnabled": True, "userType": "Member"}
@@ -74,7 +74,7 @@ def test_put_identity_replaces_and_remove_deletes(sandbox: GraphSandbox) -> None
     sequence = tenant.sequence
     sandbox.put_identity(ANNA)  # same values: no change logged
     assert tenant.sequence == sequence
-    guest = ANNA.replace(principal_name="anna_example.com#EXT#@contoso.onmicrosoft.com", kind="guest", enabled=False,
+    guest = ANNA.replace(username="anna_example.com#EXT#@contoso.onmicrosoft.com", kind="guest", enabled=False,
                          groups=("Berlin",))
     sandbox.put_identity(guest)
     user = tenant.get_user(ANNA.source_id)

@@ -29,12 +29,12 @@ RECORDING_PASSWORD = "recording-only-password-1"
 
 MAX = Identity(
     source_id="11111111-2222-3333-4444-555555555555",
-    principal_name="mmustermann@contoso.onmicrosoft.com",
+    username="mmustermann@contoso.onmicrosoft.com",
     display_name="Max Mustermann",
     given_name="Max",
     surname="Mustermann",
-    mail="max.mustermann@contoso.com",
-    business_phones=("+49 30 1234567",),
+    email="max.mustermann@contoso.com",
+    phones=("+49 30 1234567",),
     mobile_phone="+491701234567",
 )
 
@@ -81,8 +81,8 @@ def test_create_with_devices(pbx):
 @pytest.mark.vcr
 def test_update(pbx):
     if pbx.instance:
-        pbx.instance.seed_user(MAX.principal_name, display_name="Max Mustermann", email=MAX.mail, auth_method="SSO")
-    account = pbx.target.find(MAX.principal_name)
+        pbx.instance.seed_user(MAX.username, display_name="Max Mustermann", email=MAX.email, auth_method="SSO")
+    account = pbx.target.find(MAX.username)
     changed = MAX.replace(display_name="Max Mustermann-Meier", mobile_phone="+491709999999")
     item = change_item(pbx.target, changed, account, ItemKind.UPDATE)
     after = pbx.target.apply(item)
@@ -93,30 +93,30 @@ def test_update(pbx):
 @pytest.mark.vcr
 def test_rename_and_session_reset(pbx):
     if pbx.instance:
-        pbx.instance.seed_user("mmustermann", display_name="Max Mustermann", email=MAX.mail, extension="201", roles=["Users"])
+        pbx.instance.seed_user("mmustermann", display_name="Max Mustermann", email=MAX.email, extension="201", roles=["Users"])
     account = pbx.target.find("mmustermann")
     after = pbx.target.apply(change_item(pbx.target, MAX, account, ItemKind.ADOPT))
-    assert after.login == MAX.principal_name and after.target_id == account.target_id
+    assert after.login == MAX.username and after.target_id == account.target_id
     assert after.fields["auth"] == "SSO" and after.fields["extension"] == "201" and after.fields["roles"] == ["Users"]
     if pbx.instance:
-        user = pbx.instance.user(MAX.principal_name)
+        user = pbx.instance.user(MAX.username)
         assert user.sessions == [] and not any(d.paired for d in user.devices)
 
 
 @pytest.mark.vcr
 def test_delete(pbx):
     if pbx.instance:
-        pbx.instance.seed_user(MAX.principal_name, display_name="Max Mustermann", auth_method="SSO")
-    account = pbx.target.find(MAX.principal_name)
+        pbx.instance.seed_user(MAX.username, display_name="Max Mustermann", auth_method="SSO")
+    account = pbx.target.find(MAX.username)
     item = PlanItem(ItemKind.DELETE, "gone", login=account.login, target_id=account.target_id, account=account)
     assert pbx.target.apply(item) is None
-    assert pbx.target.find(MAX.principal_name) is None
+    assert pbx.target.find(MAX.username) is None
 
 
 @pytest.mark.vcr
 def test_409_duplicate_login(pbx):
     if pbx.instance:
-        pbx.instance.seed_user(MAX.principal_name, display_name="Someone Else")
+        pbx.instance.seed_user(MAX.username, display_name="Someone Else")
     with pytest.raises(PascomApiError) as caught:
         pbx.target.apply(create_item(pbx.target, MAX))
     assert caught.value.status == 409 and caught.value.code == "LOGIN_EXISTS"

@@ -22,11 +22,11 @@ from pascom_helpers import PASSWORD_ENV
 def person(n: int, **changes) -> Identity:
     return Identity(
         source_id=f"00000000-0000-0000-0000-{n:012d}",
-        principal_name=f"user{n}@contoso.onmicrosoft.com",
+        username=f"user{n}@contoso.onmicrosoft.com",
         display_name=f"User {n}",
         given_name="User",
         surname=str(n),
-        mail=f"user{n}@contoso.com",
+        email=f"user{n}@contoso.com",
         mobile_phone=f"+49170555{n:04d}",
     ).replace(**changes)
 
@@ -78,7 +78,7 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
     # user 1's UPN changes in Entra (same object id): renamed, not re-created
     instance.pair_mobile("user1@contoso.onmicrosoft.com")
     before = instance.user("user1@contoso.onmicrosoft.com")
-    write_identities(users, [person(1, principal_name="max@contoso.com"), person(2), person(3)])
+    write_identities(users, [person(1, username="max@contoso.com"), person(2), person(3)])
     second = run.run()
     assert second.status == "ok", second.report
     assert second.report["counts"]["rename"] == 1 and second.report["counts"]["create"] == 0
@@ -88,7 +88,7 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
     assert renamed.sessions == [] and not any(d.paired for d in renamed.devices)
 
     # user 3 leaves: removed (mode sync, linked by an earlier import, under the guard)
-    write_identities(users, [person(1, principal_name="max@contoso.com"), person(2)])
+    write_identities(users, [person(1, username="max@contoso.com"), person(2)])
     third = run.run()
     assert third.status == "ok", third.report
     assert third.report["counts"]["delete"] == 1

@@ -14,12 +14,12 @@ from syncframe_pascom.mapping import MappingRules, desired_fields
 
 MAX = Identity(
     source_id="0b1c",
-    principal_name="MMustermann@Contoso.onmicrosoft.com",
+    username="MMustermann@Contoso.onmicrosoft.com",
     display_name="Max Mustermann",
     given_name="Max",
     surname="Mustermann",
-    mail="max.mustermann@contoso.com",
-    business_phones=("+49 30 1234567",),
+    email="max.mustermann@contoso.com",
+    phones=("+49 30 1234567",),
     mobile_phone="+491701234567",
     groups=("Sales", "grp-all"),
 )
@@ -40,21 +40,21 @@ def test_full_mapping(target):
 
 
 def test_login_is_the_upn_lower_cased(target):
-    assert target.desired(MAX)["login"] == MAX.principal_name.lower()
+    assert target.desired(MAX)["login"] == MAX.username.lower()
 
 
 def test_email_falls_back_to_the_upn(target):
-    assert target.desired(MAX.replace(mail=None))["email"] == MAX.principal_name
+    assert target.desired(MAX.replace(email=None))["email"] == MAX.username
 
 
 def test_display_name_falls_back_to_given_and_surname_then_upn(target):
     assert target.desired(MAX.replace(display_name=""))["display_name"] == "Max Mustermann"
     bare = MAX.replace(display_name="", given_name=None, surname=None)
-    assert target.desired(bare)["display_name"] == MAX.principal_name
+    assert target.desired(bare)["display_name"] == MAX.username
 
 
 def test_missing_phones_and_names_are_none(target):
-    bare = MAX.replace(given_name=None, surname=None, business_phones=(), mobile_phone=None)
+    bare = MAX.replace(given_name=None, surname=None, phones=(), mobile_phone=None)
     desired = target.desired(bare)
     assert desired["first_name"] is None and desired["last_name"] is None
     assert desired["business_phone"] is None and desired["mobile_phone"] is None
@@ -72,12 +72,12 @@ def test_auto_extension_is_left_out(target):
     "policy, digits, identity, expected",
     [
         ("business_phone", 3, MAX, "567"),
-        ("business_phone", 4, MAX.replace(business_phones=("+49 (30) 12-34",)), "1234"),
+        ("business_phone", 4, MAX.replace(phones=("+49 (30) 12-34",)), "1234"),
         ("mobile_phone", 2, MAX, "67"),
         ("extra.ipPhone", 3, MAX.replace(extra={"ipPhone": "x-201"}), "201"),
         # too few digits, or no phone: pascom picks (the key is left out)
-        ("business_phone", 5, MAX.replace(business_phones=("+49",)), None),
-        ("business_phone", 3, MAX.replace(business_phones=()), None),
+        ("business_phone", 5, MAX.replace(phones=("+49",)), None),
+        ("business_phone", 3, MAX.replace(phones=()), None),
         ("extra.ipPhone", 3, MAX, None),
         # digits of other scripts are not extension digits
         ("extra.ipPhone", 3, MAX.replace(extra={"ipPhone": "\u0661\u0662\u0663"}), None),
@@ -179,8 +179,8 @@ def test_any_identity_maps_to_a_sendable_user(local, display, given_name, busine
     extensions of the asked length (or none), and a document JSON can carry."""
     rules = MappingRules.from_config({"extension": "business_phone", "extension_digits": digits,
                                       "roles": ["Users"], "group_roles": {"Sales": ["Sales Team"]}})
-    identity = Identity(source_id="x", principal_name=f"{local}@Contoso.com", display_name=display,
-                        given_name=given_name, business_phones=tuple(business), mobile_phone=mobile, groups=tuple(groups))
+    identity = Identity(source_id="x", username=f"{local}@Contoso.com", display_name=display,
+                        given_name=given_name, phones=tuple(business), mobile_phone=mobile, groups=tuple(groups))
     desired = desired_fields(identity, rules)
     assert desired["login"] == desired["login"].lower() and desired["auth"] == "SSO"
     assert desired["display_name"].strip()

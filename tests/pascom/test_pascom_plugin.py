@@ -29,7 +29,7 @@ def test_sandbox_serves_the_target(monkeypatch):
         try:
             accounts = {a.login: a for a in target.list_accounts()}
             assert accounts["admin"].protected and not accounts["mmustermann"].protected
-            entra = Identity(source_id="1", principal_name="mmustermann@contoso.onmicrosoft.com", display_name="Max Mustermann")
+            entra = Identity(source_id="1", username="mmustermann@contoso.onmicrosoft.com", display_name="Max Mustermann")
             desired = target.desired(entra)
             account = accounts["mmustermann"]
             item = PlanItem(ItemKind.ADOPT, "e-mail matches", source_id="1", login=desired["login"], account=account,

@@ -15,12 +15,12 @@ from pascom_helpers import PASSWORD_ENV, change_item, create_item, delete_item
 def person(n: int = 1, **changes) -> Identity:
     base = Identity(
         source_id=f"id-{n}",
-        principal_name=f"User{n}@Contoso.onmicrosoft.com",
+        username=f"User{n}@Contoso.onmicrosoft.com",
         display_name=f"User {n}",
         given_name="User",
         surname=str(n),
-        mail=f"user{n}@contoso.com",
-        business_phones=(f"+49 30 555 0{n:03d}",),
+        email=f"user{n}@contoso.com",
+        phones=(f"+49 30 555 0{n:03d}",),
         mobile_phone=f"+49170555{n:04d}",
     )
     return base.replace(**changes)
@@ -98,7 +98,7 @@ def test_extension_from_business_phone_with_collision_falls_back_to_auto(make_ta
     create(target, person(1))  # business phone ...0001 -> extension 001
     assert instance.user("user1@contoso.onmicrosoft.com").extension == "001"
     # user 2's phone ends in the same three digits: pascom answers 409, the target lets pascom pick
-    clash = person(2, business_phones=("+49 40 777 7001",))
+    clash = person(2, phones=("+49 40 777 7001",))
     account = create(target, clash)
     assert instance.user("user2@contoso.onmicrosoft.com").extension == "101"  # admin has 100
     assert account.fields["extension"] == "101"
@@ -122,7 +122,7 @@ def test_update_with_a_taken_extension_keeps_the_current_one(make_target, instan
     instance.seed_user("other", display_name="Other", extension="777")
     target = make_target(extension="business_phone", extension_digits=3)
     account = create(target, person(1))
-    changed = person(1, display_name="User One", business_phones=("+49 30 555 0777",))
+    changed = person(1, display_name="User One", phones=("+49 30 555 0777",))
     after = target.apply(change_item(target, changed, account))
     assert after.fields["extension"] == "001" and after.display_name == "User One"
 
@@ -140,7 +140,7 @@ def test_rename_keeps_everything_and_resets_the_pairing(simulator, make_target, 
     ids, extension, devices = before.id, before.extension, sorted((d.id, d.type) for d in before.devices)
     assert any(d.paired for d in before.devices) and before.sessions
 
-    renamed = person(1, principal_name="user1.new@contoso.com")
+    renamed = person(1, username="user1.new@contoso.com")
     item = change_item(target, renamed, target.find(login), ItemKind.RENAME)
     assert item.rename_from == login
     after = target.apply(item)
@@ -160,8 +160,8 @@ def test_adopt_renames_switches_to_sso_and_resets_pairing(target, instance):
     seeded = instance.seed_user("mmustermann", display_name="Max Mustermann", email="max@contoso.com",
                                 extension="201", roles=["Users"])
     assert seeded.password and seeded.sessions
-    entra = person(1, principal_name="mmustermann@contoso.onmicrosoft.com", display_name="Max Mustermann",
-                   mail="max@contoso.com")
+    entra = person(1, username="mmustermann@contoso.onmicrosoft.com", display_name="Max Mustermann",
+                   email="max@contoso.com")
     account = target.find("mmustermann")
     after = target.apply(change_item(target, entra, account, ItemKind.ADOPT))
     user = instance.user("mmustermann@contoso.onmicrosoft.com")
@@ -175,7 +175,7 @@ def test_adopt_renames_switches_to_sso_and_resets_pairing(target, instance):
 def test_adopt_adds_missing_devices_without_touching_sessions(target, instance):
     instance.seed_user("max@contoso.com", display_name="Max", email="max@contoso.com", mobile=False,
                        sessions=("desktop",))
-    entra = person(1, principal_name="max@contoso.com", display_name="Max", mail="max@contoso.com")
+    entra = person(1, username="max@contoso.com", display_name="Max", email="max@contoso.com")
     after = target.apply(change_item(target, entra, target.find("max@contoso.com"), ItemKind.ADOPT))
     user = instance.user("max@contoso.com")
     assert sorted(d.type for d in user.devices) == ["mobile", "softphone"]
@@ -187,7 +187,7 @@ def test_adopt_adds_missing_devices_without_touching_sessions(target, instance):
 def test_rename_onto_a_taken_login_is_a_per_user_error(target, instance):
     account = create(target, person(1))
     instance.seed_user("taken@contoso.com", display_name="Taken")
-    item = change_item(target, person(1, principal_name="taken@contoso.com"), account, ItemKind.RENAME)
+    item = change_item(target, person(1, username="taken@contoso.com"), account, ItemKind.RENAME)
     with pytest.raises(SkippableRecordError) as caught:
         target.apply(item)
     assert isinstance(caught.value, PascomApiError) and caught.value.code == "LOGIN_EXISTS"
@@ -199,7 +199,7 @@ def test_rename_whose_answer_was_lost_is_finished_on_retry(simulator, target, in
     account = create(target, person(1))
     instance.pair_mobile(account.login)
     instance.switches.lose_write(1, "502")  # the PUT lands; its answer is a 502
-    item = change_item(target, person(1, principal_name="user1.new@contoso.com"), account, ItemKind.RENAME)
+    item = change_item(target, person(1, username="user1.new@contoso.com"), account, ItemKind.RENAME)
     after = target.apply(item)
     user = instance.user("user1.new@contoso.com")
     assert after.target_id == account.target_id and user.sessions == []
@@ -235,7 +235,7 @@ def test_protected_users_are_never_touched(make_target, instance):
             target.apply(delete_item(accounts[login]))
         assert instance.user(login) is not None
     with pytest.raises(SkippableRecordError, match="protected"):
-        target.apply(change_item(target, person(1, principal_name="admin@contoso.com"), accounts["admin"], ItemKind.ADOPT))
+        target.apply(change_item(target, person(1, username="admin@contoso.com"), accounts["admin"], ItemKind.ADOPT))
     assert instance.user("admin").auth_method == "mobydick"
 
 

@@ -44,12 +44,12 @@ def person(n: int, local: str | None = None, **changes: Any) -> Identity:
     local = local or f"user{n}"
     values: dict[str, Any] = {
         "source_id": f"5e1a0000-0000-4000-8000-{n:012d}",
-        "principal_name": f"{local}@{DOMAIN}",
+        "username": f"{local}@{DOMAIN}",
         "display_name": f"User {n}",
         "given_name": "User",
         "surname": str(n),
         "mail": f"{local}@{DOMAIN}",
-        "business_phones": (f"+49 89 1234{n:04d}",),
+        "phones": (f"+49 89 1234{n:04d}",),
     }
     values.update(changes)
     return Identity(**values)

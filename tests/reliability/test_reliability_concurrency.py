@@ -37,7 +37,7 @@ def assert_written_once(lab: Lab) -> None:
     posts = [(m, s) for m, _p, s in lab.pascom_writes() if m == "POST" and _p.endswith("/identity/")]
     assert Counter(s for _m, s in posts) == {201: USERS}, posts  # one create per user, no 409 retry
     counts = Counter(a["login"] for a in lab.pascom.accounts() if a["login"] != "admin")
-    assert counts == {person(i).principal_name: 1 for i in range(1, USERS + 1)}
+    assert counts == {person(i).username: 1 for i in range(1, USERS + 1)}
 
 
 def test_a_second_run_of_the_same_connector_exits_locked_and_writes_nothing(lab: Lab) -> None:

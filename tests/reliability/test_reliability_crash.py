@@ -103,7 +103,7 @@ def final_directory(s: Schedule, changed: bool) -> dict[int, Any]:
     for n in s.renamed:
         users[n] = person(n, local=f"moved{n}")
     for n in s.updated:
-        users[n] = person(n, display_name=f"Updated {n}", business_phones=(f"+49 30 999{n:04d}",))
+        users[n] = person(n, display_name=f"Updated {n}", phones=(f"+49 30 999{n:04d}",))
     for n in s.removed:
         del users[n]
     for n in range(s.users + 1, s.users + 1 + s.added):
@@ -137,7 +137,7 @@ def check_invariants(lab: Lab, s: Schedule, changed: bool, untouchables: dict[st
     wanted = final_directory(s, changed)
     accounts = lab.pascom.accounts()
     counts = Counter(a["login"] for a in accounts)
-    expected = {i.principal_name.lower(): 1 for i in wanted.values()} | {login: 1 for login in untouchables}
+    expected = {i.username.lower(): 1 for i in wanted.values()} | {login: 1 for login in untouchables}
     assert counts == expected, "missing, duplicate or stray accounts"
     by_login = {a["login"]: a for a in accounts}
     for login, before in untouchables.items():
@@ -146,7 +146,7 @@ def check_invariants(lab: Lab, s: Schedule, changed: bool, untouchables: dict[st
     assert sorted(links) == sorted(i.source_id for i in wanted.values())
     for n, identity in wanted.items():
         link = links[identity.source_id]
-        account = by_login[identity.principal_name.lower()]
+        account = by_login[identity.username.lower()]
         assert str(account["id"]) == str(link.target_id) and link.login == account["login"]
         if n in adopted_ids:
             assert account["id"] == adopted_ids[n], f"user {n}'s existing account was recreated, not adopted"

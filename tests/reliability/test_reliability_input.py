@@ -12,7 +12,7 @@ GOOD = (1, 2, 3)
 
 
 def items_by_principal(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {i["principal_name"]: i for i in report["items"] if i["principal_name"]}
+    return {i["username"]: i for i in report["items"] if i["username"]}
 
 
 def imported(lab: Lab) -> Path:
@@ -24,8 +24,8 @@ def imported(lab: Lab) -> Path:
 
 BAD_RECORDS = {
     # number: (identity, expected kind, words the reason must contain)
-    10: (person(10, local="guest_fabrikam.com#EXT#", kind="guest", mail="guest@fabrikam.com"), "skip", "guest"),
-    11: (person(11, local="member_fabrikam.com#EXT#", kind="member", mail="member@fabrikam.com"), "skip", "external"),
+    10: (person(10, local="guest_fabrikam.com#EXT#", kind="guest", email="guest@fabrikam.com"), "skip", "guest"),
+    11: (person(11, local="member_fabrikam.com#EXT#", kind="member", email="member@fabrikam.com"), "skip", "external"),
     12: (person(12, local="u\u0455er12"), "skip", "not a valid user principal name"),  # Cyrillic dze
     13: (person(13, local="\uff55ser13"), "skip", "not a valid user principal name"),  # full-width u
     19: (person(19, local="j\u00fcrgen"), "skip", "not a valid user principal name"),  # NFC
@@ -33,25 +33,25 @@ BAD_RECORDS = {
     14: (person(14, local="bidi", display_name="Invoice\u202egpj.exe"), "skip", "U+202E"),
     15: (person(15, local="ctrl", display_name="Line\nBreak\x00"), "skip", "U+0000, U+000A"),
     16: (person(16, local="long", display_name="x" * 10_000), "skip", "longer than 256"),
-    17: (person(17, local="letters", business_phones=("+49 89 CALL-ME",)), "skip", "is not a phone number"),
-    18: (person(18, local="dialplan", business_phones=("1234&DAHDI/g1/5",)), "skip", "is not a phone number"),
+    17: (person(17, local="letters", phones=("+49 89 CALL-ME",)), "skip", "is not a phone number"),
+    18: (person(18, local="dialplan", phones=("1234&DAHDI/g1/5",)), "skip", "is not a phone number"),
 }
 
 
 def test_each_bad_record_is_skipped_with_its_reason_and_the_rest_applied(lab: Lab) -> None:
     profile = imported(lab)
-    fine = [person(20, local="nomail", mail=None), person(21, local="fine21")]
+    fine = [person(20, local="nomail", email=None), person(21, local="fine21")]
     lab.directory(*[identity for identity, _k, _w in BAD_RECORDS.values()], *fine)
     report = lab.run(profile)
     assert report["status"] == "ok"
     items = items_by_principal(report)
     for n, (identity, kind, words) in BAD_RECORDS.items():
-        item = items[identity.principal_name]
+        item = items[identity.username]
         assert item["kind"] == kind and words in item["reason"], (n, item["reason"])
     # no account for any of them; the good ones (missing mail included) were created
     logins = set(lab.logins())
-    assert not any(identity.principal_name.lower() in logins for identity, _k, _w in BAD_RECORDS.values())
-    assert {i.principal_name for i in fine} <= logins
+    assert not any(identity.username.lower() in logins for identity, _k, _w in BAD_RECORDS.values())
+    assert {i.username for i in fine} <= logins
     assert report["counts"]["create"] == 2 and report["counts"]["skip"] == len(BAD_RECORDS)
     assert len(lab.links()) == len(GOOD) + 2
 
@@ -64,11 +64,11 @@ def test_a_upn_changed_to_a_login_another_user_holds_is_a_conflict_and_the_other
     report = lab.run(profile)
     item = items_by_principal(report)[f"taken@{DOMAIN}"]
     assert item["kind"] == "conflict" and "already held by another account" in item["reason"]
-    assert [c["principal_name"] for c in report["conflicts"]] == [f"taken@{DOMAIN}"]
+    assert [c["username"] for c in report["conflicts"]] == [f"taken@{DOMAIN}"]
     accounts = lab.accounts()
     assert accounts[f"taken@{DOMAIN}"] == other_before  # untouched
-    assert person(1).principal_name in accounts  # user 1 keeps its old login until resolved
-    assert accounts[person(2).principal_name]["display_name"] == "Still Synced"  # the rest applied
+    assert person(1).username in accounts  # user 1 keeps its old login until resolved
+    assert accounts[person(2).username]["display_name"] == "Still Synced"  # the rest applied
 
 
 def test_look_alike_logins_fold_together_and_their_collision_is_a_conflict(lab: Lab) -> None:
@@ -87,17 +87,17 @@ def test_look_alike_logins_fold_together_and_their_collision_is_a_conflict(lab: 
     report = lab.run(profile)
     items = items_by_principal(report)
     for n in (30, 31):
-        item = items[person(n).principal_name]
+        item = items[person(n).username]
         assert item["kind"] == "conflict", item
         assert len(report_conflict(report, n)["candidates"]) == 2
-    assert items[person(32).principal_name]["kind"] == "create"
+    assert items[person(32).username]["kind"] == "create"
     after = lab.accounts()
     for login in ("user30", "someone-else", "user31", "other31"):
         assert after[login] == before[login]
 
 
 def report_conflict(report: dict[str, Any], n: int) -> dict[str, Any]:
-    return next(c for c in report["conflicts"] if c["principal_name"] == person(n).principal_name)
+    return next(c for c in report["conflicts"] if c["username"] == person(n).username)
 
 
 def test_a_upn_held_by_two_objects_in_one_read_is_a_conflict_not_two_accounts(lab: Lab) -> None:

@@ -52,7 +52,7 @@ def test_a_complete_read_removes_the_deleted_users(lab: Lab) -> None:
     profile = imported(lab, reconcile_every=0)
     report = lab.run(profile)
     assert report["status"] == "ok" and report["counts"]["delete"] == 2
-    assert sorted(w[1].rsplit("/", 1)[1] for w in lab.pascom_writes() if w[0] == "DELETE") == sorted(person(n).principal_name for n in GONE)
+    assert sorted(w[1].rsplit("/", 1)[1] for w in lab.pascom_writes() if w[0] == "DELETE") == sorted(person(n).username for n in GONE)
 
 
 @pytest.mark.parametrize("fault", [503, 500, "drop", "truncate", "bad_json"])
@@ -161,7 +161,7 @@ def test_a_held_drop_does_not_become_the_baseline_of_the_next_read(lab: Lab) -> 
     report = lab.run(profile)
     assert report["status"] == "ok" and report["counts"]["held"] == 0
     assert report["counts"]["delete"] == 2
-    assert sorted(lab.logins()) == sorted(["admin", *(person(i).principal_name for i in range(1, USERS + 1) if i not in GONE)])
+    assert sorted(lab.logins()) == sorted(["admin", *(person(i).username for i in range(1, USERS + 1) if i not in GONE)])
 
 
 def test_a_token_that_expires_mid_run_is_refreshed_once_and_the_run_completes(lab: Lab) -> None:

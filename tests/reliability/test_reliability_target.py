@@ -24,7 +24,7 @@ def assert_converged(lab: Lab, n: int = USERS) -> None:
     """Every directory user exactly once, linked to the account that holds its login."""
     accounts = lab.pascom.accounts()
     counts = Counter(a["login"] for a in accounts)
-    assert {login: c for login, c in counts.items() if login != "admin"} == {person(i).principal_name: 1 for i in range(1, n + 1)}
+    assert {login: c for login, c in counts.items() if login != "admin"} == {person(i).username: 1 for i in range(1, n + 1)}
     by_id = {str(a["id"]): a for a in accounts}
     links = lab.links()
     assert sorted(links) == sorted(person(i).source_id for i in range(1, n + 1))
@@ -99,7 +99,7 @@ def test_a_429_storm_that_never_ends_is_bounded_and_removes_nobody(lab: Lab) -> 
     assert Counter(r.status for r in lab.pascom.simulator.requests) == {429: 3}  # the listing: 1 try + 2 retries
     assert [w for w in lab.pascom_writes() if w[2] not in (429,)] == []
     lab.instance.switches.reset()
-    assert person(3).principal_name in lab.logins()
+    assert person(3).username in lab.logins()
 
 
 def test_a_401_before_the_run_aborts_it_with_one_clear_line(lab: Lab) -> None:
@@ -140,11 +140,11 @@ def test_a_401_in_the_middle_of_the_apply_stops_the_run_and_removes_nobody(lab: 
     lab.instance.switches.reject_credentials = False
     report = lab.run(profile)
     assert report["status"] == "ok"
-    assert person(3).principal_name not in lab.logins()
+    assert person(3).username not in lab.logins()
     assert_converged_with(lab, [i for i in range(1, USERS + 6) if i != 3])
 
 
 def assert_converged_with(lab: Lab, numbers: list[int]) -> None:
     counts = Counter(a["login"] for a in lab.pascom.accounts() if a["login"] != "admin")
-    assert counts == {person(i).principal_name: 1 for i in numbers}
+    assert counts == {person(i).username: 1 for i in numbers}
     assert sorted(lab.links()) == sorted(person(i).source_id for i in numbers)

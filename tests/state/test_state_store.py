@@ -275,7 +275,7 @@ def test_save_view_of_100k_records_is_quick(store):
     view = {
         f"{i:08d}-0000-4000-8000-000000000000": {
             "source_id": f"{i:08d}-0000-4000-8000-000000000000",
-            "principal_name": f"user{i}@contoso.onmicrosoft.com",
+            "username": f"user{i}@contoso.onmicrosoft.com",
             "display_name": f"User {i}",
             "mail": f"user{i}@contoso.com",
             "enabled": True,

@@ -26,7 +26,7 @@ import requests
 from msal.exceptions import MsalServiceError
 
 from syncframe import AuthenticationError, ConfigError, RetriableSyncError, TokenStore
-from syncframe.http import CASession, RetryPolicy, RetryStats, send_with_retries
+from syncframe.sdk import CASession, RetryPolicy, RetryStats, send_with_retries
 
 from .clouds import Endpoints
 

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from syncframe import AuthenticationError, RetriableSyncError, SyncError
-from syncframe.http import RetryPolicy, RetryStats, send_with_retries
+from syncframe.sdk import RetryPolicy, RetryStats, send_with_retries
 
 from .auth import GraphAuth
 

@@ -28,14 +28,10 @@ TEMPLATE = '''\
 #   syncframe check NAME      # sign-in, permissions, reachability
 #   syncframe plan NAME       # what would change; writes nothing
 title = "Microsoft 365 users"
-source = "MSUSER"             # MSUSER - User from Microsoft 365
-target = "pascom"
 # sync:   create and update users; remove missing users from previous imports (default)
 # upsert: create and update users; never remove
 mode = "sync"
 # interval = "1h"             # automation: run at this interval under 'syncframe serve'
-create_softphone = true       # a softphone per imported user
-create_mobile = true          # a mobile device per imported user
 # protected_logins = ["admin"]  # never matched or changed
 
 [guard]                       # removals beyond these limits are held, not applied
@@ -44,6 +40,7 @@ max_percent = 10
 min_allowed = 5
 
 [source]
+type = "MSUSER"                             # MSUSER - User from Microsoft 365
 tenant = "contoso.onmicrosoft.com"          # tenant id (GUID) or a verified domain
 client_id = "00000000-0000-0000-0000-000000000000"  # the app registration's application id
 # How to sign in:
@@ -65,6 +62,7 @@ presence = false                 # read Teams presence of the imported users
 cloud = "global"                 # global | usgov | china
 
 [target]
+type = "pascom"
 url = "https://pascom.example.com/instance"   # the pascom instance
 username = "moby"
 password_env = "SYNCFRAME_PASCOM_PASSWORD"   # or password_file = "/etc/syncframe/pascom-password" (0600)

@@ -86,5 +86,5 @@ def identity_to_user(identity: Identity) -> dict[str, Any]:
     user = to_graph(identity)
     del user["id"]
     # Graph requires a display name; the demo's data may leave it empty
-    user["displayName"] = identity.display_name or identity.principal_name.split("@", 1)[0]
+    user["displayName"] = identity.display_name or identity.username.split("@", 1)[0]
     return user

@@ -42,13 +42,13 @@ from syncframe import (
     TokenStore,
     no_progress,
 )
-from syncframe.http import CASession, RetryPolicy
+from syncframe.sdk import CASession, RetryPolicy
 
 from .auth import READ_GROUP_MEMBERS, READ_PRESENCE, READ_USERS, FileTokenStore, GraphAuth
 from .clouds import resolve
 from .graph import DeltaExpired, GraphClient, GraphError, GraphUnavailable
 from .presence import fetch_presences
-from .users import REQUIRED, SELECT_PARAM, is_whole, properties, to_graph, to_identity
+from .users import REQUIRED, SELECT_PARAM, is_whole, out_of_scope, properties, to_graph, to_identity
 
 log = logging.getLogger("syncframe.msuser")
 
@@ -138,7 +138,8 @@ class MsuserSource(Source):
         return None
 
     def fingerprint(self) -> str:
-        key = json.dumps([self.endpoints.tenant, self.endpoints.graph_url, SELECT_PARAM, sorted(self.groups)])
+        # scope settings too: the saved view carries each user's out-of-scope reason
+        key = json.dumps([self.endpoints.tenant, self.endpoints.graph_url, SELECT_PARAM, sorted(self.groups), self.include_guests, self.include_disabled])
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     # -- reading ---------------------------------------------------------------
@@ -159,6 +160,7 @@ class MsuserSource(Source):
                     why_full = "the delta link expired"
             if result is None:
                 result = self._read_full(why_full or "first read", bookmark, progress)
+        result = _replace(result, identities=tuple(self.scoped(i) for i in result.identities))
         if self.presence:
             result = self._with_presence(result, previous)
         return _replace(result, stats={**result.stats, **stats.as_dict()})
@@ -352,13 +354,13 @@ class MsuserSource(Source):
 
     # -- presence --------------------------------------------------------------
 
+    def scoped(self, identity: Identity) -> Identity:
+        """The identity with this source's scope decision (guests and disabled users out unless included)."""
+        reason = out_of_scope(identity, self.include_guests, self.include_disabled)
+        return identity if reason == identity.out_of_scope else identity.replace(out_of_scope=reason)
+
     def in_scope(self, identity: Identity) -> bool:
-        """Scope as the planner applies it (guests and disabled users out unless included)."""
-        if identity.kind == "guest" and not self.include_guests:
-            return False
-        if not identity.enabled and not self.include_disabled:
-            return False
-        return True
+        return out_of_scope(identity, self.include_guests, self.include_disabled) is None
 
     def _with_presence(self, result: ReadResult, previous: Mapping[str, Identity]) -> ReadResult:
         """Put presence on in-scope users; on an incremental read also on unchanged users whose presence changed."""

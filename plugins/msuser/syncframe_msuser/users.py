@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from syncframe import Identity
+from syncframe import SANDBOX_GUEST, Identity
 
 #: exactly what the mapping needs; delta tracks only these
 SELECT = (
@@ -37,25 +37,44 @@ def is_guest(user: Mapping[str, Any]) -> bool:
     return str(user.get("userType") or "").lower() == "guest" or "#ext#" in str(user.get("userPrincipalName") or "").lower()
 
 
+def is_guest_identity(identity: Identity) -> bool:
+    """A guest as :func:`is_guest` sees it, from an identity this module made (or a test built)."""
+    return bool(dict(identity.extra).get(SANDBOX_GUEST)) or "#ext#" in identity.username.lower()
+
+
+def out_of_scope(identity: Identity, include_guests: bool, include_disabled: bool) -> str | None:
+    """Why a user is not managed under these settings, or None."""
+    # external members carry #EXT# with userType Member: is_guest_identity checks both
+    if not include_guests and is_guest_identity(identity):
+        return "out of scope: guest or external user (include_guests = false)"
+    if not include_disabled and not identity.enabled:
+        return "out of scope: disabled account (include_disabled = false)"
+    return None
+
+
 def to_identity(user: Mapping[str, Any], groups: tuple[str, ...] = (), extra: Mapping[str, Any] | None = None) -> Identity:
-    """One Graph user as an :class:`Identity` (the engine validates it afterwards)."""
+    """One Graph user as an :class:`Identity` (the engine validates it afterwards).
+
+    ``extra["guest"]`` keeps whether Graph calls the user a guest (``userType`` or a
+    B2B UPN) so that scope (:func:`out_of_scope`) and the way back to Graph
+    (:func:`to_graph`) see it; sandboxes read the same key (``SANDBOX_GUEST``).
+    """
     return Identity(
         source_id=str(user["id"]),
-        principal_name=str(user.get("userPrincipalName") or ""),
+        username=str(user.get("userPrincipalName") or ""),
         display_name=str(user.get("displayName") or ""),
         given_name=user.get("givenName"),
         surname=user.get("surname"),
-        mail=user.get("mail"),
-        business_phones=tuple(str(p) for p in (user.get("businessPhones") or ()) if p),
+        email=user.get("mail"),
+        phones=tuple(str(p) for p in (user.get("businessPhones") or ()) if p),
         mobile_phone=user.get("mobilePhone"),
         job_title=user.get("jobTitle"),
         department=user.get("department"),
         preferred_language=user.get("preferredLanguage"),
         # only an explicit false disables: Graph answers true/false when it is selected
         enabled=user.get("accountEnabled") is not False,
-        kind="guest" if is_guest(user) else "member",
         groups=tuple(groups),
-        extra=dict(extra or {}),
+        extra={**dict(extra or {}), SANDBOX_GUEST: is_guest(user)},
     )
 
 
@@ -63,18 +82,18 @@ def to_graph(identity: Identity) -> dict[str, Any]:
     """An identity back in Graph's shape, the base a delta record is merged onto."""
     return {
         "id": identity.source_id,
-        "userPrincipalName": identity.principal_name,
+        "userPrincipalName": identity.username,
         "displayName": identity.display_name,
         "givenName": identity.given_name,
         "surname": identity.surname,
-        "mail": identity.mail,
-        "businessPhones": list(identity.business_phones),
+        "mail": identity.email,
+        "businessPhones": list(identity.phones),
         "mobilePhone": identity.mobile_phone,
         "jobTitle": identity.job_title,
         "department": identity.department,
         "preferredLanguage": identity.preferred_language,
         "accountEnabled": identity.enabled,
-        "userType": "Guest" if identity.kind == "guest" else "Member",
+        "userType": "Guest" if is_guest_identity(identity) else "Member",
     }
 
 

@@ -21,7 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from syncframe import AuthenticationError, FatalSyncError, RetriableSyncError, SkippableRecordError
-from syncframe.http import CASession, RetryPolicy, RetryStats, send_with_retries
+from syncframe.sdk import CASession, RetryPolicy, RetryStats, send_with_retries
 
 from . import wire
 

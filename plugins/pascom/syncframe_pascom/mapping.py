@@ -2,7 +2,8 @@
 
 Rules:
 
-- ``login``: the UPN in lower case (single sign-on needs login = UPN);
+- ``login``: the username (the UPN) in lower case (single sign-on needs login = UPN);
+  a login outside pascom's rule, or a display name over 100 characters, is skipped;
 - ``auth``: ``SSO``; no password is ever sent;
 - ``display_name``: the directory's display name, else "given surname", else the UPN;
 - ``email``: ``mail``, else the UPN;
@@ -21,9 +22,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from syncframe import Identity
+from syncframe import Identity, Notice, SkippableRecordError
 
+from . import wire
 from .wire import AUTH_SSO
+
+#: the follow-up pascom needs after a rename: the mobile app signs in with the old login
+REPAIR_MOBILE = Notice("repair_mobile", "must pair the mobile app again")
 
 #: ASCII digits only: ``\D`` would keep other scripts' digits, which no dial plan accepts
 _NOT_DIGITS = re.compile(r"[^0-9]")
@@ -55,14 +60,14 @@ class MappingRules:
 
 def login_for(identity: Identity) -> str:
     """The pascom login of an identity: its UPN, lower case."""
-    return identity.principal_name.strip().lower()
+    return identity.username.strip().lower()
 
 
 def display_name_for(identity: Identity) -> str:
     if identity.display_name and identity.display_name.strip():
         return identity.display_name.strip()
     joined = " ".join(p for p in (identity.given_name, identity.surname) if p)
-    return joined or identity.principal_name
+    return joined or identity.username
 
 
 def extension_for(identity: Identity, rules: MappingRules) -> str | None:
@@ -84,7 +89,7 @@ def extension_for(identity: Identity, rules: MappingRules) -> str | None:
 
 def _attribute(identity: Identity, name: str) -> Any:
     if name == "business_phone":
-        return identity.business_phones[0] if identity.business_phones else None
+        return identity.phones[0] if identity.phones else None
     if name == "mobile_phone":
         return identity.mobile_phone
     if name.startswith("extra."):
@@ -101,16 +106,26 @@ def roles_for(identity: Identity, rules: MappingRules) -> list[str]:
 
 
 def desired_fields(identity: Identity, rules: MappingRules) -> dict[str, Any]:
-    """What the pascom user of ``identity`` should look like."""
+    """What the pascom user of ``identity`` should look like.
+
+    :raises SkippableRecordError: when pascom cannot hold the login or the display name.
+    """
+    login = login_for(identity)
+    problem = wire.login_problem(login)
+    if problem:
+        raise SkippableRecordError(problem)
+    display_name = display_name_for(identity)
+    if len(display_name) > wire.MAX_DISPLAY_NAME:
+        raise SkippableRecordError(f"the display name is longer than pascom's {wire.MAX_DISPLAY_NAME} characters ({len(display_name)})")
     desired: dict[str, Any] = {
-        "login": login_for(identity),
-        "display_name": display_name_for(identity),
-        "email": identity.mail or identity.principal_name,
+        "login": login,
+        "display_name": display_name,
+        "email": identity.email or identity.username,
         "auth": AUTH_SSO,
         "enabled": bool(identity.enabled),
         "first_name": identity.given_name or None,
         "last_name": identity.surname or None,
-        "business_phone": identity.business_phones[0] if identity.business_phones else None,
+        "business_phone": identity.phones[0] if identity.phones else None,
         "mobile_phone": identity.mobile_phone or None,
     }
     extension = extension_for(identity, rules)

@@ -12,6 +12,8 @@ extension_digits = 3                       # with a source attribute: its last N
 roles = ["Users"]                          # every synced user gets these roles
 group_roles = { "Sales" = "Sales Team" }   # source group -> role(s)
 removal = "delete"                         # or "disable"
+create_softphone = true                    # a softphone for every created or adopted user
+create_mobile = true                       # a mobile (app) device for every created or adopted user
 timeout = 30                               # seconds per request
 max_retries = 5                            # per request, on 429 / 5xx / connection errors
 ```
@@ -96,6 +98,8 @@ class PascomTargetSchema(Schema):
     roles = RoleList(load_default=list)
     group_roles = fields.Dict(keys=fields.String(validate=validate.Length(min=1)), values=RoleList(), load_default=dict)
     removal = fields.String(load_default="delete", validate=validate.OneOf(["delete", "disable"]))
+    create_softphone = fields.Boolean(load_default=True)
+    create_mobile = fields.Boolean(load_default=True)
     timeout = fields.Float(load_default=30.0, validate=validate.Range(min=1, max=600))
     max_retries = fields.Integer(load_default=5, validate=validate.Range(min=0, max=20))
 

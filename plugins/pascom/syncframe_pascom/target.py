@@ -21,11 +21,11 @@ from syncframe import (
     SyncError,
     Target,
 )
-from syncframe.http import RetryPolicy
+from syncframe.sdk import RetryPolicy
 
 from . import wire
 from .client import PascomApiError, PascomClient
-from .mapping import MappingRules, desired_fields
+from .mapping import REPAIR_MOBILE, MappingRules, desired_fields
 from .schema import check_ca_bundle, password_reference, read_password
 
 
@@ -33,7 +33,7 @@ class PascomTarget(Target):
     """Writes users into one pascom instance.
 
     :param config: The validated ``[target]`` section (see :mod:`syncframe_pascom.schema`).
-    :param context: The connector; ``create_softphone`` / ``create_mobile`` come from its profile.
+    :param context: The connector being served.
     :param sleep: How retries wait (tests inject a recorder so no time passes).
     :raises ConfigError: when the password reference or the CA bundle cannot be read
         (before any request).
@@ -54,9 +54,8 @@ class PascomTarget(Target):
         self.protected_logins = frozenset({self.username.lower(), *(l.lower() for l in config.get("protected_logins") or ())})
         admin_roles = config.get("admin_roles")
         self.admin_roles = frozenset(r.casefold() for r in (wire.ADMIN_ROLES if admin_roles is None else admin_roles))
-        profile = context.profile
-        self.create_softphone = bool(profile.get("create_softphone", True))
-        self.create_mobile = bool(profile.get("create_mobile", True))
+        self.create_softphone = bool(config.get("create_softphone", True))
+        self.create_mobile = bool(config.get("create_mobile", True))
         max_retries = int(config.get("max_retries", 5))
         timeout = float(config.get("timeout", 30.0))
         policy = RetryPolicy(attempts=max_retries + 1, budget_seconds=max(60.0, timeout * (max_retries + 1)), sleep=sleep)
@@ -81,6 +80,10 @@ class PascomTarget(Target):
 
     def desired(self, identity: Identity) -> dict[str, Any]:
         return desired_fields(identity, self.rules)
+
+    def notices(self, item: PlanItem) -> list[Notice]:
+        # a renamed user's mobile app still signs in with the old login (the rename ends its sessions)
+        return [REPAIR_MOBILE] if item.rename_from else []
 
     def _account(self, obj: Mapping[str, Any]) -> Account:
         fields = wire.account_fields(obj)

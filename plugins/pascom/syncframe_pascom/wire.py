@@ -29,6 +29,7 @@ vocabulary                wire                                     mark
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
@@ -73,6 +74,28 @@ EXTENSION = "009ext_extension"
 ROLES = "user_roles"
 DEVICES = "devices"
 PHONEBOOK = "phonebook"
+
+#: what pascom accepts as a login (A: the simulator enforces the same rule), and the
+#: longest display name (A); identities outside them are skipped while planning
+LOGIN_RULE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,127}$")
+LOGIN_CHARS = re.compile(r"[a-z0-9._@-]")
+MAX_LOGIN = 128
+MAX_DISPLAY_NAME = 100
+
+
+def login_problem(login: str) -> str | None:
+    """Why pascom cannot hold ``login``, naming the characters, or None."""
+    if not login:
+        return "the login is empty"
+    if len(login) > MAX_LOGIN:
+        return f"the login {login!r} is longer than {MAX_LOGIN} characters ({len(login)})"
+    bad = sorted({c for c in login if not LOGIN_CHARS.fullmatch(c)})
+    if bad:
+        return f"the login {login!r} contains characters pascom does not allow in a login: {' '.join(repr(c) for c in bad)} (allowed: a-z 0-9 . _ @ -)"
+    if not LOGIN_RULE.match(login):
+        return f"the login {login!r} must start with a letter or digit"
+    return None
+
 
 #: the value that switches a user to single sign-on with the Microsoft account (A)
 AUTH_SSO = "SSO"

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from werkzeug.wrappers import Request, Response
 
-from syncframe.loopback import LoopbackServer
+from syncframe.sdk import LoopbackServer
 
 from .clock import Clock
 from .graph import GraphService

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from syncframe.loopback import LoopbackServer
+from syncframe.sdk import LoopbackServer
 
 from .app import RestApp
 from .instance import DEFAULT_ROLES, Instance

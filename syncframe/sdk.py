@@ -1,0 +1,35 @@
+"""The public plugin API: everything a source, target or simulator plugin may import.
+
+``from syncframe import ...`` gives the contracts, the model, the errors and
+``hookimpl``; this module adds the parts a plugin needs to talk to a service and
+to simulate one, exactly as the bundled plugins use them:
+
+- HTTP: :class:`CASession` (a ``requests`` session with a CA bundle),
+  :class:`RetryPolicy` / :class:`RetryStats` / :func:`send_with_retries` (429 and
+  5xx with ``Retry-After`` and jittered backoff, bounded by a time budget),
+  :func:`retry_after_seconds`.
+- Simulators: :class:`LoopbackServer` (a WSGI app over TLS on 127.0.0.1 with a
+  throwaway CA) and :func:`throwaway_ca`; :class:`SourceSandbox` and
+  :class:`TargetSandbox` are the bases ``syncframe sandbox`` and ``demo`` drive.
+- The conformance kit lives in :mod:`syncframe.testing`.
+
+Names not exported here or from :mod:`syncframe` are the host's own and may
+change in any release; a test keeps the bundled plugins to this list.
+"""
+
+from . import *  # noqa: F403 - the package's public names are part of the SDK
+from . import __all__ as _package_names
+from .http import RETRY_STATUSES, CASession, RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
+from .loopback import LoopbackServer, throwaway_ca
+
+__all__ = [
+    *_package_names,
+    "CASession",
+    "LoopbackServer",
+    "RETRY_STATUSES",
+    "RetryPolicy",
+    "RetryStats",
+    "retry_after_seconds",
+    "send_with_retries",
+    "throwaway_ca",
+]
