@@ -2,14 +2,14 @@
 
 A profile is plain TOML, parsed with :mod:`tomllib` as it is::
 
-    title = "Microsoft 365 users"
+    title = "Directory users"
     mode = "sync"
     [source]
-    type = "MSUSER"        # a registered source; the rest is validated by its plugin
-    tenant = "..."
+    type = "<source>"      # a registered source; the rest is validated by its plugin
+    ...
     [target]
-    type = "pascom"        # a registered target; the rest is validated by its plugin
-    url = "..."
+    type = "<target>"      # a registered target; the rest is validated by its plugin
+    ...
 
 Every error of the host's part and of both plugin sections is reported at once,
 before anything is contacted.
@@ -34,22 +34,17 @@ from .schemas import ProfileSchema
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 #: the first profile format named the plugins beside the tables: ``source = "MSUSER"``
 _OLD_FORM_RE = re.compile(r"^\s*(source|target)\s*=", re.MULTILINE)
-#: host keys the first format kept at the top level that now belong to the target
-_MOVED_TO_TARGET = ("create_softphone", "create_mobile")
-
 NEW_FORM_HINT = """profiles name their plugins inside the sections now:
 
     [source]
-    type = "MSUSER"            # was: source = "MSUSER"
+    type = "<source>"          # was: source = "<source>"
     ...
     [target]
-    type = "pascom"            # was: target = "pascom"
-    create_softphone = true    # target options live in the target's section
-    create_mobile = true
-    ...
+    type = "<target>"          # was: target = "<target>"
+    ...                        # target options (devices and the like) live here too
 
-Move the two plugin names into their sections as `type` (and create_softphone /
-create_mobile into [target]); `syncframe connector template NAME` prints a complete
+Move the two plugin names into their sections as `type`, and options of the target
+from the top into [target]; `syncframe connector template NAME` prints a complete
 profile in this form."""
 
 
@@ -139,10 +134,6 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
     errors: dict[str, Any] = {}
     source_section = _plugin_section(data, "source", errors)
     target_section = _plugin_section(data, "target", errors)
-    for key in _MOVED_TO_TARGET:
-        if key in data:
-            errors[key] = [f"{key} is a target option now: move it into [target]"]
-            data.pop(key)
     try:
         profile = ProfileSchema().load(data)
     except ValidationError as exc:
@@ -159,6 +150,7 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
         errors.setdefault("[source]", {})["type"] = [f"no plugin provides the source {source_type!r} (known: {', '.join(sorted(sources)) or 'none'})"]
     if target_type and target_reg is None:
         errors.setdefault("[target]", {})["type"] = [f"no plugin provides the target {target_type!r} (known: {', '.join(sorted(targets)) or 'none'})"]
+    _point_to_plugin_sections(errors, data, source_reg, target_reg)
 
     source_config = _load_section(source_reg, source_section, "[source]", errors)
     target_config = _load_section(target_reg, target_section, "[target]", errors)
@@ -173,6 +165,17 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
     return Connector(name, profile, source_config, target_config, source_reg, target_reg, text)
 
 
+def _point_to_plugin_sections(errors: dict[str, Any], data: Mapping[str, Any], *regs: plugin_registry.Registration | None) -> None:
+    """An unknown top-level key that a plugin's section knows (the first profile format
+    kept some target options at the top): say where it belongs instead of "Unknown field"."""
+    for key in list(errors):
+        if key not in data or key.startswith("["):
+            continue
+        for role, reg in zip(("source", "target"), regs):
+            if reg is not None and key in getattr(reg.schema, "_declared_fields", {}):
+                errors[key] = [f"{key} is a [{role}] option: move it into [{role}]"]
+
+
 def _plugin_section(data: dict[str, Any], role: str, errors: dict[str, Any]) -> dict[str, Any]:
     """Take the ``[source]`` / ``[target]`` table out of ``data``; it must name its ``type``."""
     section = data.pop(role, None)
@@ -185,7 +188,7 @@ def _plugin_section(data: dict[str, Any], role: str, errors: dict[str, Any]) -> 
         return {}
     section = dict(section)
     if not isinstance(section.get("type"), str) or not section.get("type"):
-        errors[label] = {"type": [f"missing: name the {role} plugin, e.g. type = \"{'MSUSER' if role == 'source' else 'pascom'}\""]}
+        errors[label] = {"type": [f"missing: name the {role} plugin (type = \"NAME\"; 'syncframe plugins' lists them)"]}
         section.pop("type", None)
     return section
 

@@ -91,7 +91,7 @@ def person(rng: random.Random, domain: str, used: set[str], groups: tuple[str, .
     )
 
 
-def build(users: int = 250, domain: str = "contoso.onmicrosoft.com", seed: int = 7) -> Scenario:
+def build(users: int = 250, domain: str = "contoso.com", seed: int = 7) -> Scenario:
     """A directory of ``users`` people plus the special cases above."""
     rng = random.Random(seed)
     used: set[str] = {"mmustermann", "erika.schmidt", "jdoe"}

@@ -15,11 +15,11 @@ or ``get_plugin_manager(extra_plugins=[syncframe.testing])``. It provides
 
 A profile::
 
-    source = "MEMORY"
-    target = "memory"
     [source]
+    type = "MEMORY"
     path = "/tmp/users.json"     # [{"source_id": "1", "username": "a@contoso.com"}, ...]
     [target]
+    type = "memory"
     path = "/tmp/accounts.db"
 
 The identities file is either a list of identity dicts or an object
@@ -42,9 +42,9 @@ from typing import Any, Iterable, Mapping
 from marshmallow import RAISE, Schema, fields, validate
 
 from . import hookimpl
-from .contracts import ConnectorContext, Progress, Source, Target
+from .contracts import SANDBOX_GUEST, ConnectorContext, Progress, Source, Target
 from .errors import FatalSyncError, SkippableRecordError, SyncError
-from .model import Account, Identity, ItemKind, PlanItem, ReadResult
+from .model import Account, Identity, ItemKind, Notice, PlanItem, ReadResult
 
 #: environment switch for crash tests: SIGKILL the process after this many target writes landed
 KILL_AFTER_WRITES_ENV = "SYNCFRAME_TESTING_KILL_AFTER_WRITES"
@@ -109,8 +109,27 @@ class MemorySourceSchema(Schema):
     groups = fields.List(fields.String(), load_default=list)
 
 
+def scope_reason(identity: Identity, settings: Mapping[str, Any]) -> str | None:
+    """The ``MEMORY`` source's scope: guests (``extra[SANDBOX_GUEST]``), disabled
+    accounts and users outside ``groups`` are out unless the settings include them."""
+    if not settings.get("include_guests") and identity.extra.get(SANDBOX_GUEST):
+        return "out of scope: guest or external user (include_guests = false)"
+    if not settings.get("include_disabled") and not identity.enabled:
+        return "out of scope: disabled account (include_disabled = false)"
+    groups = {str(g).casefold() for g in settings.get("groups") or ()}
+    if groups and not groups.intersection(g.casefold() for g in identity.groups):
+        return "out of scope: not a member of the configured groups"
+    return None
+
+
+def scoped(identities: Iterable[Identity], settings: Mapping[str, Any]) -> list[Identity]:
+    """``identities`` with the ``MEMORY`` source's scope decision on each."""
+    return [i.replace(out_of_scope=scope_reason(i, settings)) for i in identities]
+
+
 class MemorySource(Source):
-    """Identities from a JSON file (see the module docstring)."""
+    """Identities from a JSON file (see the module docstring); decides scope as
+    :func:`scope_reason` says."""
 
     def read(self, bookmark: str | None, previous: Mapping[str, Identity], progress: Progress) -> ReadResult:
         path = Path(self.config["path"])
@@ -124,7 +143,7 @@ class MemorySource(Source):
         settings = {**self.config, **{k: v for k, v in meta.items() if k != "identities"}}
         if settings.get("fail"):
             raise SyncError(str(settings["fail"]))
-        identities = [Identity.from_dict(r) for r in records]
+        identities = scoped((Identity.from_dict(r) for r in records), settings)
         complete = bool(settings.get("complete", True))
         reason = settings.get("reason")
         if settings.get("stop_after") is not None:
@@ -147,8 +166,12 @@ class MemorySource(Source):
 # --- targets ------------------------------------------------------------------------------
 
 
+#: the notice the test targets attach to renames, so notices can be tested without pascom
+RENAMED = Notice("renamed", "renamed: tell them their new login")
+
+
 def desired_fields(identity: Identity) -> dict[str, Any]:
-    """The test targets' mapping: login = principal name lower-cased, display name, e-mail."""
+    """The test targets' mapping: login = username lower-cased, display name, e-mail."""
     return {
         "login": identity.username.lower(),
         "display_name": identity.display_name,
@@ -259,6 +282,9 @@ class FileTarget(Target):
     def desired(self, identity: Identity) -> dict[str, Any]:
         return desired_fields(identity)
 
+    def notices(self, item: PlanItem) -> list[Notice]:
+        return [RENAMED] if item.rename_from else []
+
     def apply(self, item: PlanItem) -> Account | None:
         login = (item.login or "").casefold()
         if self.config.get("latency"):
@@ -332,6 +358,9 @@ class MemoryTarget(Target):
 
     def desired(self, identity: Identity) -> dict[str, Any]:
         return desired_fields(identity)
+
+    def notices(self, item: PlanItem) -> list[Notice]:
+        return [RENAMED] if item.rename_from else []
 
     def apply(self, item: PlanItem) -> Account | None:
         with self._lock:

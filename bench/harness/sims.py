@@ -98,11 +98,7 @@ class Lab:
         """A profile in the contract's format pointing at both simulators."""
         lines = [
             'title = "syncframe benchmark"',
-            'source = "MSUSER"',
-            'target = "pascom"',
             'mode = "sync"',
-            "create_softphone = true",
-            "create_mobile = true",
             f"concurrency = {self.concurrency}",
             "",
             "[guard]",
@@ -112,9 +108,10 @@ class Lab:
             "min_allowed = 5",
             "",
             "[source]",
+            'type = "MSUSER"',
         ]
         lines += [f"{k} = {toml_value(v)}" for k, v in self.graph.profile_section().items()]
-        lines += ["", "[target]"]
+        lines += ["", "[target]", 'type = "pascom"']
         lines += [f"{k} = {toml_value(v)}" for k, v in self.pascom.profile_section().items()]
         return "\n".join(lines) + "\n"
 

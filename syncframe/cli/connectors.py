@@ -91,11 +91,12 @@ def connector_show(app: App, name: str) -> None:
     if app.json:
         app.emit_json(info)
         return
-    app.console.print(f"[bold]{name}[/]  linked users: {info['linked_users']}  bookmark: {'yes' if info['has_bookmark'] else 'no'}")
+    # the state as TOML comments and the profile verbatim (no wrapping): the output,
+    # piped to a file, is a profile that loads again
+    click.echo(f"# connector {name}: {info['linked_users']} linked users, bookmark: {'yes' if info['has_bookmark'] else 'no'}")
     if runs:
-        app.console.print(f"last run #{runs[0].id}: {runs[0].status} at {runs[0].started_at}")
-    app.console.rule("profile")
-    app.console.print(row.profile_text, markup=False)
+        click.echo(f"# last run #{runs[0].id}: {runs[0].status} at {runs[0].started_at}")
+    click.echo(row.profile_text.rstrip("\n"))
 
 
 @connector_group.command("remove")

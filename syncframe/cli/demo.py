@@ -1,7 +1,7 @@
 """``syncframe demo``: the whole product on local simulators, in under a minute.
 
-Starts the installed plugins' sandboxes (for the bundled plugins: Microsoft Graph
-with its login service, and pascom), seeds the scenario of :mod:`syncframe.demo`,
+Starts the installed plugins' sandboxes (for the bundled plugins: a directory
+with its login service, and a phone system), seeds the scenario of :mod:`syncframe.demo`,
 and runs one connector three times in a throwaway state directory:
 
 1. the initial import: plan, then apply (creates, adoptions with renames, a conflict);
@@ -129,7 +129,7 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
             app.console.print(Panel("What the first run will do (syncframe plan: nothing is written)", title="plan", title_align="left", border_style="cyan"))
             render_report(preview.report, app.console)
 
-        step("initial import", "Create users with SSO, softphone and mobile device; adopt and rename existing users.")
+        step("initial import", "Create the users in scope as the target sets them up; adopt and rename existing users.")
 
         change = scenario_data.changes(scenario)
         for old, new in change.renamed:

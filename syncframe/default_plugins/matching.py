@@ -3,10 +3,10 @@
 In order, the first rule that finds a candidate decides:
 
 (a) **link**: this connector linked the source id to an account earlier → follow it;
-(b) **login**: an account's login equals the principal name (case-insensitive) → adopt;
-(c) **local part**: an account's login equals the principal name's local part
+(b) **login**: an account's login equals the username (case-insensitive) → adopt;
+(c) **local part**: an account's login equals the username's local part
     (``mmustermann`` ↔ ``mmustermann@contoso.onmicrosoft.com``) → adopt and rename;
-(d) **e-mail**: an account's e-mail equals the principal name → adopt and rename.
+(d) **e-mail**: an account's e-mail equals the username → adopt and rename.
 
 Rules (c) and (d) both lead to a rename, so they are asked together: two different
 accounts found by them are ambiguous. More than one candidate, or a candidate
@@ -62,13 +62,13 @@ def syncframe_match(identity: Identity, index: MatchIndex, connector: ConnectorC
     if linked is not None:
         return Match(linked, f"linked to {linked.login!r} by an earlier import", rule="link")
 
-    upn = identity.username
-    found = [("login", f"login {a.login!r} equals the principal name", a) for a in index.by_login(upn)]
+    username = identity.username
+    found = [("login", f"login {a.login!r} equals the username", a) for a in index.by_login(username)]
     if found:
         return _decide(identity, index, found)
 
-    local, at, _domain = upn.partition("@")
+    local, at, _domain = username.partition("@")
     if at and local:
-        found += [("local-part", f"login {a.login!r} equals the principal name's local part", a) for a in index.by_login(local)]
-    found += [("email", f"e-mail {a.email!r} of account {a.login!r} equals the principal name", a) for a in index.by_email(upn)]
+        found += [("local-part", f"login {a.login!r} equals the username's local part", a) for a in index.by_login(local)]
+    found += [("email", f"e-mail {a.email!r} of account {a.login!r} equals the username", a) for a in index.by_email(username)]
     return _decide(identity, index, found)

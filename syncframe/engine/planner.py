@@ -153,7 +153,7 @@ class Planner:
                 continue
             in_scope.append(identity)
 
-        in_scope = self._duplicate_principals(in_scope, items)
+        in_scope = self._duplicate_usernames(in_scope, items)
         candidates = [c for c in (self._match_and_map(i, index, items) for i in in_scope) if c is not None]
         candidates = self._collisions(candidates, items)
         for candidate in candidates:
@@ -191,8 +191,8 @@ class Planner:
 
     # --- steps ------------------------------------------------------------------
 
-    def _duplicate_principals(self, identities: list[Identity], items: list[PlanItem]) -> list[Identity]:
-        """Two source ids with one principal name (folded) are a conflict for both."""
+    def _duplicate_usernames(self, identities: list[Identity], items: list[PlanItem]) -> list[Identity]:
+        """Two source ids with one username (folded) are a conflict for both."""
         by_name: dict[str, list[Identity]] = defaultdict(list)
         folded = [fold(identity.username) for identity in identities]
         for identity, name in zip(identities, folded):
@@ -207,7 +207,7 @@ class Planner:
             items.append(
                 PlanItem(
                     ItemKind.CONFLICT,
-                    f"principal name {identity.username!r} is also used by source id(s) {', '.join(others)}; fix it in the directory",
+                    f"username {identity.username!r} is also used by source id(s) {', '.join(others)}; fix it in the directory",
                     source_id=identity.source_id,
                     login=identity.username,
                     identity=identity,

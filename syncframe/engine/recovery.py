@@ -50,7 +50,8 @@ def recover_unfinished(store: object, connector: str, target: Target) -> list[Re
                 store.journal_outcome(  # type: ignore[attr-defined]
                     row.id, ok=True, result=account.to_dict(), link=(row.source_id, target_id, account.login, origin)
                 )
-                note = f"the rename to {row.login!r} had landed in the target; relinked it (the mobile app must be paired again)"
+                follow_ups = "; ".join(str(n.get("message")) for n in (row.item or {}).get("notices") or ())
+                note = f"the rename to {row.login!r} had landed in the target; relinked it" + (f" ({follow_ups})" if follow_ups else "")
             else:
                 note = f"the rename to {row.login!r} never reached the target; the plan renames it again"
         else:

@@ -77,7 +77,7 @@ def build_report(
         "bookmark": bookmark,
         "held": _held(plan, release),
         "conflicts": [
-            {"source_id": i.source_id, "username": _upn(i), "login": i.login, "reason": i.reason, "candidates": list(i.candidates)}
+            {"source_id": i.source_id, "username": _username(i), "login": i.login, "reason": i.reason, "candidates": list(i.candidates)}
             for i in items
             if i.kind is ItemKind.CONFLICT
         ],
@@ -98,7 +98,7 @@ def build_report(
     return report
 
 
-def _upn(item: PlanItem) -> str | None:
+def _username(item: PlanItem) -> str | None:
     return item.identity.username if item.identity is not None else None
 
 

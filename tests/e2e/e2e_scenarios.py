@@ -57,7 +57,7 @@ def expect_new_users_imported(result: Result, cassette: Any) -> None:
     counts(first, create=2)
     assert first["status"] == "ok" and first["bookmark"] and first["applied"] == 2
     assert logins(first, "create") == [ANNA.username, BEN.username]
-    assert first["repair_mobile"] == []
+    assert first["notices"].get("repair_mobile", []) == []
     counts(again)
     assert again["status"] == "ok" and again["incremental"] and again["counts"]["noop"] == 2
     if result.accounts is not None:
@@ -94,7 +94,7 @@ def expect_local_part_renamed(result: Result, cassette: Any) -> None:
     assert first["status"] == "ok"
     (adopt,) = [i for i in first["items"] if i["kind"] == "adopt"]
     assert adopt["login"] == MAX.username and adopt["rename_from"] == "mmustermann"
-    assert first["repair_mobile"] == [MAX.username]
+    assert first["notices"].get("repair_mobile", []) == [MAX.username]
     if result.accounts is not None:
         before = result.extra["before"]
         assert any(d["paired"] for d in before["devices"]) and before["sessions"] and before["auth"] != "SSO"
@@ -126,7 +126,7 @@ def expect_email_renamed(result: Result, cassette: Any) -> None:
     counts(first, adopt=1, rename=1)
     (adopt,) = [i for i in first["items"] if i["kind"] == "adopt"]
     assert adopt["login"] == ERIKA.username and adopt["rename_from"] == "eschmidt"
-    assert first["repair_mobile"] == [ERIKA.username]
+    assert first["notices"].get("repair_mobile", []) == [ERIKA.username]
     if result.accounts is not None:
         assert set(result.accounts) == {"admin", "reception", ERIKA.username}
         assert result.accounts[ERIKA.username]["auth"] == "SSO"

@@ -61,7 +61,7 @@ def person(n: int, local: str, display_name: str, **changes: Any) -> Identity:
         "display_name": display_name,
         "given_name": given,
         "surname": surname or None,
-        "mail": f"{local}@{DOMAIN}",
+        "email": f"{local}@{DOMAIN}",
         "phones": (f"+49 89 1234{n:03d}",),
         "mobile_phone": f"+49 170 {n:07d}",
     }
@@ -80,7 +80,7 @@ def item_facts(item: dict[str, Any]) -> dict[str, Any]:
         "username": item["username"],
         "rename_from": item["rename_from"],
         "reason": item["reason"],
-        "repair_mobile": item["repair_mobile"],
+        "notices": sorted(n["code"] for n in item["notices"]),
         "changes": item["changes"],
         "applied": item["applied"],
         "error": item["error"],
@@ -98,7 +98,7 @@ def report_facts(report: dict[str, Any]) -> dict[str, Any]:
         "incremental": report["incremental"],
         "bookmark": report["bookmark"],
         "counts": report["counts"],
-        "repair_mobile": sorted(report["repair_mobile"]),
+        "notices": report["notices"],
         "held": report["held"]["count"],
         "items": sorted((item_facts(i) for i in report["items"]), key=lambda i: (i["kind"], i["login"] or "", i["username"] or "")),
         "conflicts": [{"username": c["username"], "candidates": sorted(c["candidates"])} for c in report["conflicts"]],
@@ -190,8 +190,8 @@ class Lab:
         return {"url": f"{PASCOM_PLACEHOLDER}/{INSTANCE}", "username": "moby", "password_env": PASSWORD_ENV}
 
     def profile(self, mode: str = "sync", interval: str | None = None, name: str = CONNECTOR) -> Path:
-        """Write the connector profile (softphone and mobile device on) and return its path."""
-        extra: dict[str, Any] = {"mode": mode, "create_softphone": True, "create_mobile": True, "concurrency": self.concurrency}
+        """Write the connector profile (softphone and mobile device on, the target's default) and return its path."""
+        extra: dict[str, Any] = {"mode": mode, "concurrency": self.concurrency}
         if interval:
             extra["interval"] = interval
         text = render_profile("MSUSER", "pascom", self.source_section(), self.target_section(), title="Microsoft 365 users", extra=extra)

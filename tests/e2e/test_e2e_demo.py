@@ -18,7 +18,7 @@ def test_demo_imports_syncs_and_ends_in_sync() -> None:
 
     c = first["counts"]
     assert c["create"] > 0 and c["rename"] >= 1 and c["adopt"] >= 1 and c["conflict"] >= 1 and c["error"] == 0
-    assert "mmustermann@contoso.onmicrosoft.com" in first["repair_mobile"]
+    assert "mmustermann@contoso.com" in first["notices"]["repair_mobile"]
 
     assert second["counts"]["delete"] >= 1 and second["counts"]["error"] == 0
 
@@ -27,4 +27,4 @@ def test_demo_imports_syncs_and_ends_in_sync() -> None:
         ("create", "update", "rename", "adopt", "delete", "error"), 0
     )
     assert c["conflict"] >= 1  # the ambiguous John Doe is still reported, never guessed
-    assert third["repair_mobile"] == [] and all(r["bookmark"] for r in (first, second, third))
+    assert third["notices"].get("repair_mobile", []) == [] and all(r["bookmark"] for r in (first, second, third))

@@ -61,7 +61,7 @@ class Workspace:
         return {**PLUGIN_ENV, "SYNCFRAME_STATE": str(self.state), **extra}
 
     def write_profile(self, mode: str = "sync", guard: Mapping[str, Any] | None = None, interval: str | None = None, **top: Any) -> str:
-        lines = ['title = "Test connector"', 'source = "MEMORY"', 'target = "memory"', f'mode = "{mode}"']
+        lines = ['title = "Test connector"', f'mode = "{mode}"']
         if interval:
             lines.append(f'interval = "{interval}"')
         for key, value in top.items():
@@ -69,9 +69,9 @@ class Workspace:
         if guard:
             lines.append("[guard]")
             lines += [f"{k} = {json.dumps(v)}" for k, v in guard.items()]
-        lines += ["[source]", f"path = {json.dumps(str(self.users))}"]
+        lines += ["[source]", 'type = "MEMORY"', f"path = {json.dumps(str(self.users))}"]
         lines += [f"{k} = {json.dumps(v)}" for k, v in self.source_extra.items()]
-        lines += ["[target]", f"path = {json.dumps(str(self.accounts_db))}"]
+        lines += ["[target]", 'type = "memory"', f"path = {json.dumps(str(self.accounts_db))}"]
         lines += [f"{k} = {json.dumps(v)}" for k, v in self.target_extra.items()]
         text = "\n".join(lines) + "\n"
         self.profile.write_text(text)

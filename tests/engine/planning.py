@@ -9,7 +9,7 @@ from syncframe import Account, ConnectorContext, Identity, ReadResult
 from syncframe.engine import Planner, SyncPlan
 from syncframe.plugins import get_plugin_manager
 from syncframe.state import Link
-from syncframe.testing import MemoryTarget
+from syncframe.testing import MemoryTarget, scoped
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -50,8 +50,9 @@ def make_plan(
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=list(plugins))
     context = ConnectorContext(name="t", profile={"mode": mode})
     target = target or MemoryTarget({"accounts": accounts}, context)
-    read = ReadResult(tuple(identities), complete=complete, reason=reason)
-    planner = Planner("t", mode, target, pm, context, scope=scope, guard=guard, protected_logins=protected)
+    # scope is the source's call; the test source's rules decide it here
+    read = ReadResult(tuple(scoped(identities, scope or {})), complete=complete, reason=reason)
+    planner = Planner("t", mode, target, pm, context, guard=guard, protected_logins=protected)
     return planner.plan(read, {}, accounts, links or {}, allow_removals=allow_removals)
 
 

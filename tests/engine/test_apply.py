@@ -60,7 +60,7 @@ def test_every_write_is_journaled_with_its_outcome(ws: Workspace) -> None:
     }
     history = ws.cli("history", "contoso", "--run", str(result.json["run_id"])).json
     assert history["status"] == "ok" and len(history["journal"]) == 2
-    assert history["summary"]["repair_mobile"] == ["user2@contoso.com"]
+    assert history["summary"]["notices"].get("renamed", []) == ["user2@contoso.com"]
 
 
 def test_a_failed_item_does_not_stop_the_others_and_keeps_the_bookmark(ws: Workspace) -> None:
@@ -158,7 +158,7 @@ class _Recorder:
 def test_writes_run_concurrently_up_to_the_limit_and_hooks_see_each_item(ws: Workspace) -> None:
     recorder = _Recorder()
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing, recorder])
-    text = ws.write_profile(concurrency=3).replace('target = "memory"', 'target = "counting"')
+    text = ws.write_profile(concurrency=3).replace('type = "memory"', 'type = "counting"')
     connector = load_profile(text, pm, "contoso")
     ws.set_users([ident(i) for i in range(12)])
     outcome = ConnectorRunner(connector, pm, ws.store()).run()

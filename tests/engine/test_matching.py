@@ -29,7 +29,7 @@ def test_linked_with_changed_field_is_update_with_old_and_new() -> None:
     item = only(make_plan([i], [a], {"id-1": link("id-1", a)}), "id-1")
     assert item.kind is ItemKind.UPDATE
     assert item.changes == {"display_name": ["Max Muster", "Max Mustermann"]}
-    assert not item.repair_mobile
+    assert not item.notices
 
 
 def test_linked_with_new_principal_name_is_rename_that_needs_mobile_pairing() -> None:
@@ -39,7 +39,7 @@ def test_linked_with_new_principal_name_is_rename_that_needs_mobile_pairing() ->
     assert item.kind is ItemKind.RENAME
     assert item.rename_from == "user1@contoso.com"
     assert item.login == "max.mustermann@contoso.com"
-    assert item.repair_mobile
+    assert [n.code for n in item.notices] == ["renamed"]
     assert "rename 'user1@contoso.com' → 'max.mustermann@contoso.com'" in item.reason
 
 
@@ -63,8 +63,8 @@ def test_rule_b_login_equals_principal_name_case_insensitively() -> None:
     a = account("t1", "User1@Contoso.COM", "user1@contoso.com", "User 1")
     item = only(make_plan([i], [a]), "id-1")
     assert item.kind is ItemKind.ADOPT
-    assert item.rename_from is None and not item.repair_mobile  # a case-only difference is no rename
-    assert "login 'User1@Contoso.COM' equals the principal name" in item.reason
+    assert item.rename_from is None and not item.notices  # a case-only difference is no rename
+    assert "login 'User1@Contoso.COM' equals the username" in item.reason
 
 
 def test_rule_c_login_equals_local_part_adopts_and_renames() -> None:
@@ -74,8 +74,8 @@ def test_rule_c_login_equals_local_part_adopts_and_renames() -> None:
     assert item.kind is ItemKind.ADOPT
     assert item.rename_from == "mmustermann"
     assert item.login == "mmustermann@contoso.onmicrosoft.com"
-    assert item.repair_mobile
-    assert "equals the principal name's local part" in item.reason
+    assert [n.code for n in item.notices] == ["renamed"]
+    assert "equals the username's local part" in item.reason
     assert item.changes["email"] == ["max@example.org", "mmustermann@contoso.onmicrosoft.com"]
 
 
@@ -84,8 +84,8 @@ def test_rule_d_email_equals_principal_name_adopts_and_renames() -> None:
     a = account("t1", "max", "USER1@contoso.com", "User 1")
     item = only(make_plan([i], [a]), "id-1")
     assert item.kind is ItemKind.ADOPT
-    assert item.rename_from == "max" and item.repair_mobile
-    assert "e-mail 'USER1@contoso.com' of account 'max' equals the principal name" in item.reason
+    assert item.rename_from == "max" and [n.code for n in item.notices] == ["renamed"]
+    assert "e-mail 'USER1@contoso.com' of account 'max' equals the username" in item.reason
 
 
 def test_no_match_creates_with_the_desired_fields() -> None:
@@ -99,7 +99,7 @@ def test_counts_rename_includes_adoptions_that_rename() -> None:
     plan = make_plan([ident(1), ident(2)], [account("t1", "user1"), account("t2", "user2@contoso.com")])
     counts = plan.counts()
     assert counts["adopt"] == 2 and counts["rename"] == 1
-    assert plan.repair_mobile() == ["user1@contoso.com"]
+    assert plan.notices() == {"renamed": ["user1@contoso.com"]}
 
 
 # --- conflicts ----------------------------------------------------------------------------------

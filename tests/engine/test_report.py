@@ -21,20 +21,20 @@ def test_exit_codes_match_the_cli_constants() -> None:
 
 def test_json_report_shape(ws: Workspace) -> None:
     ws.seed({"login": "user2", "email": "x@example.org"}, {"login": "user3"}, {"login": "max", "email": "user3@contoso.com"})
-    ws.set_users([ident(1), ident(2), ident(3), ident(4, kind="guest")])
+    ws.set_users([ident(1), ident(2), ident(3), ident(4, extra={"guest": True})])
     report = ws.run().json
-    for key in ("name", "mode", "counts", "repair_mobile", "bookmark", "items", "errors", "held", "conflicts", "status", "exit_code", "run_id"):
+    for key in ("name", "mode", "counts", "notices", "bookmark", "items", "errors", "held", "conflicts", "status", "exit_code", "run_id"):
         assert key in report
     assert report["name"] == "contoso" and report["mode"] == "sync" and report["kind"] == "run"
     assert set(report["counts"]) == {"create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "noop", "error"}
     assert report["counts"] == {"create": 1, "update": 0, "rename": 1, "adopt": 1, "delete": 0, "held": 0, "conflict": 1, "skip": 1, "noop": 0, "error": 0}
-    assert report["repair_mobile"] == ["user2@contoso.com"]
+    assert report["notices"].get("renamed", []) == ["user2@contoso.com"]
     assert report["bookmark"] is True and report["errors"] == [] and report["exit_code"] == 0
     conflict = report["conflicts"][0]
     assert conflict["source_id"] == "id-3" and sorted(conflict["candidates"]) == ["max", "user3"]
     adopt = next(i for i in report["items"] if i["kind"] == "adopt")
     assert adopt["rename_from"] == "user2" and adopt["changes"]["email"] == ["x@example.org", "user2@contoso.com"]
-    assert adopt["applied"] is True and adopt["repair_mobile"] is True
+    assert adopt["applied"] is True and [n["code"] for n in adopt["notices"]] == ["renamed"]
 
 
 def test_people_get_tables_with_changes_conflicts_and_how_to_release(ws: Workspace) -> None:
@@ -50,7 +50,7 @@ def test_people_get_tables_with_changes_conflicts_and_how_to_release(ws: Workspa
     assert "login: user1@contoso.com → eins@contoso.com" in text
     assert "display_name: User 1 → Eins" in text
     assert "candidates: user5, x" in text
-    assert "Renamed users must pair the mobile app again: eins@contoso.com" in text
+    assert "renamed: tell them their new login: eins@contoso.com" in text  # the target's notice
     assert "2 removal(s) held" in text
     assert f"syncframe run contoso --profile {ws.profile} --allow-removals 2" in text
 

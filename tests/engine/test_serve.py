@@ -108,7 +108,7 @@ def test_serve_reports_an_invalid_profile_and_goes_on(tmp_path: Path) -> None:
     ws.seed()
     ws.set_users([ident(1)])
     _register(ws, ws, interval="1h")
-    ws.store().add_connector("broken", 'source = "MEMORY"\ntarget = "memory"\nmode = "mirror"\n')
+    ws.store().add_connector("broken", 'mode = "mirror"\n[source]\ntype = "MEMORY"\n[target]\ntype = "memory"\n')
     result = ws.cli("serve", "--once")
     events = _events(result.stdout)
     assert any(e["event"] == "invalid" and e["name"] == "broken" and "mode" in e["error"] for e in events)

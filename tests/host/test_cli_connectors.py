@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 import os
 import subprocess
 import sys
@@ -15,18 +16,18 @@ from syncframe.cli import cli
 
 PROFILE = """\
 title = "Microsoft 365 users"
-source = "MSUSER"
-target = "pascom"
 mode = "upsert"
 interval = "1h"
 
 [source]
+type = "MSUSER"
 tenant = "contoso.onmicrosoft.com"
 client_id = "11111111-2222-3333-4444-555555555555"
 auth = "client_secret"
 client_secret_env = "TEST_M365_SECRET"
 
 [target]
+type = "pascom"
 url = "https://pbx.example.org/contoso"
 password_env = "TEST_PASCOM_PASSWORD"
 """
@@ -71,7 +72,10 @@ def test_add_list_show_remove(env):
     shown = json.loads(sf(env, "--json", "connector", "show", "m365").output)
     assert shown["linked_users"] == 0 and shown["has_bookmark"] is False and shown["last_run"] is None
     assert shown["profile"] == PROFILE
-    assert "not-a-real" not in sf(env, "connector", "show", "m365").output
+    shown_text = sf(env, "connector", "show", "m365").output
+    assert "not-a-real" not in shown_text
+    # piped (the runner's stdout is no terminal), the output is a profile that loads again
+    assert tomllib.loads(shown_text) == tomllib.loads(PROFILE) and shown_text.startswith("# connector m365:")
 
     removed = sf(env, "connector", "remove", "m365", "--yes")
     assert removed.exit_code == 0
@@ -93,7 +97,8 @@ def test_template_is_a_valid_starting_point(env):
     listed = json.loads(sf(env, "--json", "connector", "template").output)
     assert "microsoft365" in {t["name"] for t in listed}
     text = sf(env, "connector", "template", "microsoft365").output
-    assert 'source = "MSUSER"' in text and 'target = "pascom"' in text and "#" in text
+    assert 'type = "MSUSER"' in text and 'type = "pascom"' in text and "#" in text
+    assert tomllib.loads(text)["source"]["type"] == "MSUSER"  # valid TOML as it is
     assert sf(env, "connector", "template", "nope").exit_code == 2
 
 

@@ -59,7 +59,7 @@ def test_third_party_source_is_usable_without_touching_the_host(site, tmp_path, 
     info = {i.name: i for i in plugin_infos(pm)}["csv"]
     assert info.sources == ["CSV"] and info.templates == ["csv"] and info.version == "1.2.3"
 
-    profile = f'source = "CSV"\ntarget = "pascom"\n[source]\npath = "{tmp_path / "users.csv"}"\n[target]\nurl = "https://pbx.example.org/demo"\npassword_env = "PBX_PASSWORD"\n'
+    profile = f'[source]\ntype = "CSV"\npath = "{tmp_path / "users.csv"}"\n[target]\ntype = "pascom"\nurl = "https://pbx.example.org/demo"\npassword_env = "PBX_PASSWORD"\n'
     connector = load_profile(profile, pm, "csv-test")
     source = connector.open_source(connector.context())
     result = source.read(None, {}, lambda n, total: None)

@@ -15,7 +15,7 @@ def report_with(creates: int, conflicts: int) -> dict:
     counts = {k: 0 for k in COUNT_KEYS} | {"create": creates, "conflict": conflicts}
     return {
         "kind": "plan", "name": "m365", "mode": "sync", "run_id": None, "counts": counts, "complete": True,
-        "items": items, "repair_mobile": [], "held": {"count": 0}, "errors": [], "status": "pending", "bookmark": False,
+        "items": items, "notices": {}, "held": {"count": 0}, "errors": [], "status": "pending", "bookmark": False,
     }
 
 

@@ -31,7 +31,7 @@ def test_groups_restrict_the_read_to_transitive_members(sim, make_source, org) -
     assert set(found) == {"anna", "bert", "cleo", "gus_fabrikam.com#EXT#"}  # dora, emil are in no group
     assert found["anna"].groups == ("Telephony", org["sales"])
     assert found["bert"].groups == ("Telephony",) and found["cleo"].groups == (org["sales"],)
-    assert found["gus_fabrikam.com#EXT#"].kind == "guest"  # marked; the planner scopes it
+    assert "guest" in found["gus_fabrikam.com#EXT#"].out_of_scope  # the source scopes it
     members = [r for r in sim.requests if r.path.endswith("/transitiveMembers/microsoft.graph.user")]
     assert len(members) == 2 and all("count=true" in r.query for r in members)
 
@@ -83,8 +83,8 @@ def test_presence_of_in_scope_users_in_batches_of_650(sim, make_source) -> None:
     result = make_source(presence=True).read(None, {}, lambda *a: None)
     by_id = {i.source_id: i for i in result.identities}
     assert by_id[members[0]].extra["presence"] == {"availability": "Busy", "activity": "InACall"}
-    in_scope = [i for i in result.identities if i.enabled and i.kind == "member"]
-    out_of_scope = [i for i in result.identities if not (i.enabled and i.kind == "member")]
+    in_scope = [i for i in result.identities if i.out_of_scope is None]
+    out_of_scope = [i for i in result.identities if i.out_of_scope is not None]
     assert out_of_scope and all("presence" not in i.extra for i in out_of_scope)
     assert all("presence" in i.extra for i in in_scope)
     posts = graph_paths(sim)["/v1.0/communications/getPresencesByUserId"]

@@ -24,9 +24,10 @@ def test_the_microsoft365_template_is_a_valid_commented_profile() -> None:
     template = templates(pm)["microsoft365"]
     assert "Microsoft 365 User" in template.text and "syncframe auth NAME" in template.text
     connector = load_profile(template.text, pm, "m365")
-    assert connector.profile["source"] == "MSUSER" and connector.mode == "sync"
+    assert connector.source_type == "MSUSER" and connector.target_type == "pascom" and connector.mode == "sync"
     assert connector.source_config["auth"] == "delegated"
-    assert connector.scope == {"include_guests": False, "include_disabled": False, "groups": []}
+    assert connector.source_config["include_guests"] is False and connector.source_config["include_disabled"] is False
+    assert connector.target_config["create_softphone"] is True and connector.target_config["create_mobile"] is True
 
 
 def test_the_sandbox_serves_what_it_was_given(monkeypatch) -> None:

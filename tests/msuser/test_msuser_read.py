@@ -29,9 +29,9 @@ def test_guests_and_disabled_users_are_returned_and_marked(sim, make_source) -> 
     guest = sim.tenant.add_user(userPrincipalName="bob_fabrikam.com#EXT#@contoso.onmicrosoft.com", displayName="Bob")
     disabled = sim.tenant.add_user(userPrincipalName="carl@contoso.onmicrosoft.com", displayName="Carl", accountEnabled=False)
     found = {i.source_id: i for i in make_source().read(None, {}, lambda *a: None).identities}
-    assert (found[member["id"]].kind, found[member["id"]].enabled) == ("member", True)
-    assert found[guest["id"]].kind == "guest"
-    assert found[disabled["id"]].enabled is False
+    assert (found[member["id"]].out_of_scope, found[member["id"]].enabled) == (None, True)
+    assert "guest" in found[guest["id"]].out_of_scope
+    assert found[disabled["id"]].enabled is False and "disabled" in found[disabled["id"]].out_of_scope
 
 
 def test_a_round_without_changes_is_one_request(sim, make_source) -> None:

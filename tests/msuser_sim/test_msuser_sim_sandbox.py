@@ -16,7 +16,7 @@ ANNA = Identity(
     source_id="0d0f4b8e-54b9-4f57-9d0b-6c1bcbfa1c01", username="anna.schmidt@contoso.onmicrosoft.com",
     display_name="Anna Schmidt", given_name="Anna", surname="Schmidt", email="anna.schmidt@contoso.com",
     phones=("+49 30 1234-100",), mobile_phone="+49 171 1000000", job_title="Vertrieb", department="Sales",
-    preferred_language="de-DE", enabled=True, kind="member", groups=("Sales", "Berlin"),
+    preferred_language="de-DE", enabled=True, groups=("Sales", "Berlin"),
 )
 
 
@@ -74,7 +74,7 @@ def test_put_identity_replaces_and_remove_deletes(sandbox: GraphSandbox) -> None
     sequence = tenant.sequence
     sandbox.put_identity(ANNA)  # same values: no change logged
     assert tenant.sequence == sequence
-    guest = ANNA.replace(username="anna_example.com#EXT#@contoso.onmicrosoft.com", kind="guest", enabled=False,
+    guest = ANNA.replace(username="anna_example.com#EXT#@contoso.onmicrosoft.com", extra={"guest": True}, enabled=False,
                          groups=("Berlin",))
     sandbox.put_identity(guest)
     user = tenant.get_user(ANNA.source_id)

@@ -56,7 +56,7 @@ def make_target(section: Callable[..., dict[str, Any]], sleeps: Sleeps):
 
     def make(profile: dict[str, Any] | None = None, **settings: Any) -> PascomTarget:
         config = PascomTargetSchema().load(section(**settings))
-        context = ConnectorContext(name="test", profile={"create_softphone": True, "create_mobile": True, **(profile or {})})
+        context = ConnectorContext(name="test", profile=dict(profile or {}))
         target = PascomTarget(config, context, sleep=sleeps)
         opened.append(target)
         return target

@@ -37,7 +37,6 @@ def change_item(target: Target, identity: Identity, account: Account, kind: Item
         desired=desired,
         changes=target.diff(account, desired),
         rename_from=account.login if renames else None,
-        repair_mobile=renames,
     )
 
 

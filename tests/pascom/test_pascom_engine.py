@@ -36,16 +36,16 @@ def runner(tmp_path, simulator, instance):
     users = tmp_path / "users.json"
     profile = f"""
 title = "Microsoft 365 users"
-source = "MEMORY"
-target = "pascom"
 concurrency = 4
 [guard]
 max_per_run = 10
 max_percent = 100
 min_allowed = 5
 [source]
+type = "MEMORY"
 path = "{users}"
 [target]
+type = "pascom"
 url = "{simulator.instance_url(instance.name)}"
 password_env = "{PASSWORD_ENV}"
 ca_bundle = "{simulator.ca_bundle}"
@@ -67,7 +67,7 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
     first = run.run()
     assert first.status == "ok", first.report
     assert first.report["counts"]["create"] == 2 and first.report["counts"]["adopt"] == 1
-    assert first.report["repair_mobile"] == ["user2@contoso.onmicrosoft.com"]
+    assert first.report["notices"].get("repair_mobile", []) == ["user2@contoso.onmicrosoft.com"]
     adopted = instance.user("user2@contoso.onmicrosoft.com")
     assert adopted.extension == "250" and adopted.auth_method == "SSO" and adopted.sessions == []
     assert all(instance.user(f"user{n}@contoso.onmicrosoft.com").auth_method == "SSO" for n in (1, 2, 3))
@@ -82,7 +82,7 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
     second = run.run()
     assert second.status == "ok", second.report
     assert second.report["counts"]["rename"] == 1 and second.report["counts"]["create"] == 0
-    assert second.report["repair_mobile"] == ["max@contoso.com"]
+    assert second.report["notices"].get("repair_mobile", []) == ["max@contoso.com"]
     renamed = instance.user("max@contoso.com")
     assert renamed.id == before.id and renamed.extension == before.extension
     assert renamed.sessions == [] and not any(d.paired for d in renamed.devices)

@@ -46,13 +46,13 @@ def test_sandbox_serves_the_target(monkeypatch):
 
 def test_profile_errors_in_the_target_section_come_all_at_once():
     profile = """
-source = "MSUSER"
-target = "pascom"
 [source]
+type = "MSUSER"
 tenant = "contoso.onmicrosoft.com"
 client_id = "00000000-0000-0000-0000-000000000001"
 client_secret_env = "GRAPH_SECRET"
 [target]
+type = "pascom"
 url = "http://pascom.cloud/acme"
 removal = "archive"
 passwort_env = "X"

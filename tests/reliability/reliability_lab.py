@@ -48,7 +48,7 @@ def person(n: int, local: str | None = None, **changes: Any) -> Identity:
         "display_name": f"User {n}",
         "given_name": "User",
         "surname": str(n),
-        "mail": f"{local}@{DOMAIN}",
+        "email": f"{local}@{DOMAIN}",
         "phones": (f"+49 89 1234{n:04d}",),
     }
     values.update(changes)
@@ -174,8 +174,8 @@ class Lab:
     ) -> Path:
         """Write a profile that points at the simulators; ``source``/``target`` override keys."""
         src = {**self.graph.profile_section(), **(source or {})}
-        tgt = {**self.pascom.profile_section(), "max_retries": 4, **(target or {})}
-        top = {"mode": mode, "create_softphone": True, "create_mobile": True, "concurrency": concurrency, **(extra or {})}
+        tgt = {**self.pascom.profile_section(), "max_retries": 4, "create_softphone": True, "create_mobile": True, **(target or {})}
+        top = {"mode": mode, "concurrency": concurrency, **(extra or {})}
         text = render_profile("MSUSER", "pascom", {k: v for k, v in src.items() if v is not None},
                               {k: v for k, v in tgt.items() if v is not None}, title="reliability", extra=top)
         if guard:

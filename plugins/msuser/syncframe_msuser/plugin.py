@@ -66,6 +66,8 @@ type = "pascom"
 url = "https://pascom.example.com/instance"   # the pascom instance
 username = "moby"
 password_env = "SYNCFRAME_PASCOM_PASSWORD"   # or password_file = "/etc/syncframe/pascom-password" (0600)
+create_softphone = true                      # a softphone per imported user
+create_mobile = true                         # a mobile device per imported user
 '''
 
 
