@@ -25,13 +25,16 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pluggy
 
 from .connector import Connector, load_profile
 from .engine.runner import ConnectorRunner, Outcome
 from .errors import LockedError, SyncframeError
+
+if TYPE_CHECKING:
+    from .state.protocols import Store
 
 log = logging.getLogger("syncframe.serve")
 
@@ -70,7 +73,7 @@ class Scheduler:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         pm: pluggy.PluginManager,
         *,
         workers: int = 1,

@@ -22,14 +22,18 @@ import logging
 import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pluggy
 
 from ..contracts import ConnectorContext, Progress, Target, no_progress
 from ..errors import FatalSyncError, SyncframeError
+from ..hooks import Hooks
 from ..model import Account, ItemKind, PlanItem
 from .planner import SyncPlan
+
+if TYPE_CHECKING:
+    from ..state.protocols import Journal
 
 log = logging.getLogger("syncframe.engine")
 
@@ -62,7 +66,7 @@ class ApplyResult:
 class Applier:
     """Applies one :class:`SyncPlan` for one run.
 
-    :param store: The state store (journal and links).
+    :param store: The state store (its journal and links: :class:`~syncframe.state.protocols.Journal`).
     :param run_id: The run the journal rows belong to.
     :param target: The open target.
     :param pm: The plugin manager (``syncframe_item_applied``).
@@ -74,7 +78,7 @@ class Applier:
 
     def __init__(
         self,
-        store: Any,
+        store: Journal,
         run_id: int,
         target: Target,
         pm: pluggy.PluginManager,
@@ -88,6 +92,7 @@ class Applier:
         self.name = context.name
         self.target = target
         self.pm = pm
+        self.hooks = Hooks.of(pm)
         self.context = context
         self.concurrency = max(1, int(concurrency))
         self.progress = progress
@@ -194,7 +199,7 @@ class Applier:
             self.store.journal_outcome(journal_id, ok=True, result=account.to_dict() if account else None, link=link, unlink=unlink)
             self.result.applied += 1
         try:
-            self.pm.hook.syncframe_item_applied(item=item, connector=self.context)
+            self.hooks.item_applied(item, self.context)
         except Exception:  # an observer's bug must not fail the run
             log.exception("a syncframe_item_applied hook failed")
 

@@ -18,6 +18,7 @@ import pluggy
 
 from ..contracts import ConnectorContext, Target
 from ..errors import SkippableRecordError
+from ..hooks import Hooks
 from ..model import Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
 from ..schemas import describe_errors
 from .guard import GuardResult, apply_guard
@@ -98,6 +99,7 @@ class Planner:
         self.mode = mode
         self.target = target
         self.pm = pm
+        self.hooks = Hooks.of(pm)
         self.context = context
         self.guard = dict(guard or {})
         self.protected_logins = list(protected_logins)
@@ -120,7 +122,7 @@ class Planner:
         """
         with _no_gc_pauses():
             plan = self._plan(read, previous, accounts, links, allow_removals)
-        self.pm.hook.syncframe_plan_ready(plan=plan, connector=self.context)
+        self.hooks.plan_ready(plan, self.context)
         return plan
 
     def _plan(
@@ -217,7 +219,7 @@ class Planner:
         return kept
 
     def _match_and_map(self, identity: Identity, index: TargetIndex, items: list[PlanItem]) -> _Candidate | None:
-        match: Match | None = self.pm.hook.syncframe_match(identity=identity, index=index, connector=self.context)
+        match = self.hooks.match(identity, index, self.context)
         if match is not None and match.conflict:
             items.append(PlanItem(ItemKind.CONFLICT, match.reason, source_id=identity.source_id, login=identity.username, identity=identity, candidates=list(match.candidates)))
             return None
@@ -239,7 +241,7 @@ class Planner:
             # the target cannot hold this user: say why every run rather than fail every run
             items.append(PlanItem(ItemKind.SKIP, f"the target cannot hold this user: {exc}", source_id=identity.source_id, login=identity.username, identity=identity, account=account, target_id=account.target_id if account else None))
             return None
-        self.pm.hook.syncframe_map_identity(identity=identity, desired=desired, connector=self.context)
+        self.hooks.map_identity(identity, desired, self.context)
         if not desired.get("login"):
             items.append(PlanItem(ItemKind.SKIP, "the target's mapping produced no login", source_id=identity.source_id, identity=identity))
             return None

@@ -10,9 +10,14 @@ a run journals new intents.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 from ..contracts import Target
+
+if TYPE_CHECKING:
+    from ..state.protocols import RecoveryStore
 
 
 @dataclass(frozen=True)
@@ -26,14 +31,14 @@ class Recovered:
         return {"journal_id": self.journal_id, "kind": self.kind, "login": self.login, "note": self.note}
 
 
-def recover_unfinished(store: object, connector: str, target: Target) -> list[Recovered]:
+def recover_unfinished(store: RecoveryStore, connector: str, target: Target) -> list[Recovered]:
     """Resolve every unfinished intent of ``connector``; returns what was done."""
     done: list[Recovered] = []
-    for row in store.unfinished_intents(connector):  # type: ignore[attr-defined]
+    for row in store.unfinished_intents(connector):
         if row.kind == "create" and row.login and row.source_id:
             account = target.find(row.login)
             if account is not None:
-                store.journal_outcome(  # type: ignore[attr-defined]
+                store.journal_outcome(
                     row.id, ok=True, result=account.to_dict(), link=(row.source_id, account.target_id, account.login, "created")
                 )
                 note = f"the create of {row.login!r} had landed in the target; linked it"
@@ -45,9 +50,9 @@ def recover_unfinished(store: object, connector: str, target: Target) -> list[Re
             target_id = str(row.item["target_id"])
             account = target.find(row.login)
             if account is not None and str(account.target_id) == target_id:
-                link = store.links(connector).get(row.source_id)  # type: ignore[attr-defined]
+                link = store.links(connector).get(row.source_id)
                 origin = getattr(link, "origin", None) or "adopted"
-                store.journal_outcome(  # type: ignore[attr-defined]
+                store.journal_outcome(
                     row.id, ok=True, result=account.to_dict(), link=(row.source_id, target_id, account.login, origin)
                 )
                 follow_ups = "; ".join(str(n.get("message")) for n in (row.item or {}).get("notices") or ())
@@ -56,6 +61,6 @@ def recover_unfinished(store: object, connector: str, target: Target) -> list[Re
                 note = f"the rename to {row.login!r} never reached the target; the plan renames it again"
         else:
             note = f"the {row.kind} of {row.login or row.source_id!r} may or may not have landed; the plan re-reads the target"
-        store.resolve_intent(row.id, note)  # type: ignore[attr-defined]
+        store.resolve_intent(row.id, note)
         done.append(Recovered(row.id, row.kind, row.login, note))
     return done

@@ -18,17 +18,21 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, ContextManager, Iterator
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 
 import pluggy
 
 from ..contracts import ConnectorContext, Progress, Source, Target, no_progress
 from ..errors import SyncError
+from ..hooks import Hooks
 from ..model import Identity, ItemKind, ReadResult
 from .apply import Applier, ApplyResult
 from .planner import Planner, SyncPlan
 from .recovery import recover_unfinished
 from .report import build_report
+
+if TYPE_CHECKING:
+    from ..state.protocols import Store
 
 log = logging.getLogger("syncframe.engine")
 
@@ -117,7 +121,7 @@ class ConnectorRunner:
         self,
         connector: Any,
         pm: pluggy.PluginManager,
-        store: Any,
+        store: Store,
         *,
         progress: ProgressFactory = no_progress_bar,
         echo: Callable[[str], None] = print,
@@ -213,7 +217,7 @@ class ConnectorRunner:
 
     def _finished(self, plan: SyncPlan, report: dict[str, Any], context: ConnectorContext) -> None:
         try:
-            self.pm.hook.syncframe_run_finished(plan=plan, summary=report, connector=context)
+            Hooks.of(self.pm).run_finished(plan, report, context)
         except Exception:  # an observer's bug must not turn a finished run into a failed one
             log.exception("a syncframe_run_finished hook failed")
 
