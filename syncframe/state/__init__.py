@@ -7,11 +7,12 @@
 
 from .database import default_state_url
 from .locks import HeldLock
-from .rows import ConnectorRow, JournalRow, Link, RunRow
+from .rows import ConnectorRow, DecisionRow, JournalRow, Link, RunRow
 from .store import StateStore, StoreTokenCache
 
 __all__ = [
     "ConnectorRow",
+    "DecisionRow",
     "HeldLock",
     "JournalRow",
     "Link",

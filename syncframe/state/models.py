@@ -179,3 +179,26 @@ class LockModel(Base):
     pid: Mapped[int]
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class DecisionModel(Base):
+    """A person's decision about a connector (release, hold, link, unlink, apply a saved plan), with who and when.
+
+    Releases and holds stay in force until a run consumes them (``consumed_run``);
+    every decision stays as the audit trail.
+    """
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    connector: Mapped[str] = mapped_column(String(NAME))
+    kind: Mapped[str] = mapped_column(String(32))
+    #: what it is about: a login (release, hold, unlink) or a source id (link)
+    subject: Mapped[str] = mapped_column(String(KEY))
+    detail: Mapped[dict[str, Any]]
+    operator: Mapped[str] = mapped_column(String(NAME))
+    created_at: Mapped[datetime]
+    #: the run that acted on it (a released removal applied), or None while pending
+    consumed_run: Mapped[int | None]
+
+    __table_args__ = (Index("ix_decisions_connector_id", "connector", "id"),)

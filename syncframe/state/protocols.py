@@ -14,7 +14,7 @@ import contextlib
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 from .locks import HeldLock
-from .rows import ConnectorRow, JournalRow, Link, RunRow
+from .rows import ConnectorRow, DecisionRow, JournalRow, Link, RunRow
 
 
 @runtime_checkable
@@ -113,11 +113,28 @@ class RunLocks(Protocol):
     def lock(self, connector: str, holder: str | None = None, lease_seconds: float = 60) -> contextlib.AbstractContextManager[HeldLock]: ...
 
 
+@runtime_checkable
+class Decisions(Protocol):
+    """What people decided (releases, holds, manual links): the audit trail."""
+
+    def record_decision(self, connector: str, kind: str, subject: str, operator: str, detail: Mapping[str, Any] | None = None) -> DecisionRow: ...
+
+    def decisions(self, connector: str | None = None, limit: int = 50) -> list[DecisionRow]: ...
+
+    def pending_releases(self, connector: str) -> dict[str, DecisionRow]: ...
+
+    def consume_releases(self, connector: str, run_id: int) -> int: ...
+
+    def link_by_hand(self, connector: str, source_id: str, target_id: str, login: str, operator: str, detail: Mapping[str, Any] | None = None) -> DecisionRow: ...
+
+    def unlink_by_hand(self, connector: str, login: str, operator: str) -> DecisionRow: ...
+
+
 class RecoveryStore(Journal, LinkStore, Protocol):
     """What crash recovery reads and writes."""
 
 
-class Store(ConnectorCatalog, LinkStore, ReadState, RunHistory, Journal, TokenCaches, RunLocks, Protocol):
+class Store(ConnectorCatalog, LinkStore, ReadState, RunHistory, Journal, TokenCaches, RunLocks, Decisions, Protocol):
     """The whole state store."""
 
     def close(self) -> None: ...

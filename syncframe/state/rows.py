@@ -70,3 +70,18 @@ class JournalRow:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A person's decision: what, about whom, who made it and when (the audit trail)."""
+
+    id: int
+    connector: str
+    kind: str  # "release" | "hold" | "link" | "unlink" | "apply_plan"
+    subject: str
+    detail: dict[str, Any]
+    operator: str
+    created_at: datetime
+    #: the run that acted on a release or hold; None while pending (and for the others)
+    consumed_run: int | None = None

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ConfigError
 from . import database, locks, migrate
+from .decisions import DecisionLog
 from .locks import HeldLock
 from .models import (
     BookmarkModel,
@@ -44,7 +45,7 @@ log = logging.getLogger("syncframe.state")
 _VIEW_BATCH = 5000
 
 
-class StateStore:
+class StateStore(DecisionLog):
     """The state of every connector. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, url: str, engine: Engine):

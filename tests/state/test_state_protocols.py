@@ -16,6 +16,7 @@ CONCERNS = [
     protocols.Journal,
     protocols.TokenCaches,
     protocols.RunLocks,
+    protocols.Decisions,
 ]
 
 
