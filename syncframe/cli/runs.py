@@ -23,6 +23,7 @@ from ..engine import ConnectorRunner, render_report
 from ..engine.report import render_notices
 from ..engine.planner import SyncPlan
 from . import EXIT_OK, EXIT_USAGE, App, cli, pass_app
+from .decisions import decision_dict
 
 _connector_args = [
     click.argument("name", required=False),
@@ -134,13 +135,18 @@ def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes
 @pass_app
 @click.pass_context
 def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, limit: int) -> None:
-    """List past runs of a connector (or of all), or one run's items with --run ID."""
+    """List past runs of a connector (or of all) and the decisions people made
+    (release, hold, link, unlink), or one run's items with --run ID."""
     if run_id is not None:
         _show_run(ctx, app, run_id, name)
         return
     runs = app.store.runs(name, limit=limit)
+    decisions = app.store.decisions(name, limit=limit)
     if app.json:
-        app.emit_json([_run_dict(r) for r in runs])
+        # runs and people's decisions in one list, newest first; "entry" tells them apart
+        entries = [({"entry": "run", **_run_dict(r)}, r.started_at) for r in runs]
+        entries += [({"entry": "decision", **decision_dict(d)}, d.created_at) for d in decisions]
+        app.emit_json([e for e, _ in sorted(entries, key=lambda pair: pair[1], reverse=True)])
         ctx.exit(EXIT_OK)
     table = Table(title=f"runs of {name!r}" if name else "runs", header_style="bold")
     for column in ("id", "connector", "kind", "mode", "status", "started", "finished", "changes", "error"):
@@ -151,6 +157,13 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
     app.console.print(table)
     if not runs:
         app.console.print("No runs recorded yet.")
+    if decisions:
+        made = Table(title="decisions", header_style="bold")
+        for column in ("at", "connector", "decision", "about", "by", "applied in run"):
+            made.add_column(column, overflow="fold")
+        for d in decisions:
+            made.add_row(_when(d.created_at), d.connector, d.kind, d.subject, d.operator, str(d.consumed_run or "—"))
+        app.console.print(made)
     ctx.exit(EXIT_OK)
 
 

@@ -17,6 +17,8 @@ leaves them out.
 
 from __future__ import annotations
 
+import shlex
+
 from syncframe import Account, ConnectorContext, Identity, Match, MatchIndex, hookimpl
 
 
@@ -24,7 +26,13 @@ def _label(account: Account) -> str:
     return account.login
 
 
-def _decide(identity: Identity, index: MatchIndex, found: list[tuple[str, str, Account]]) -> Match | None:
+def link_hint(connector: ConnectorContext, identity: Identity, logins: list[str]) -> str:
+    """The command that settles an ambiguous match by hand."""
+    login = shlex.quote(logins[0]) if len(logins) == 1 else "<" + "|".join(logins) + ">"
+    return f"syncframe link {shlex.quote(connector.name)} --source-id {shlex.quote(identity.source_id)} --login {login}"
+
+
+def _decide(identity: Identity, index: MatchIndex, found: list[tuple[str, str, Account]], connector: ConnectorContext) -> Match | None:
     """One candidate → adopt it; several, or one linked elsewhere → conflict."""
     unique: dict[str, tuple[str, str, Account]] = {}
     for rule, reason, account in found:
@@ -37,7 +45,8 @@ def _decide(identity: Identity, index: MatchIndex, found: list[tuple[str, str, A
         names = sorted(_label(a) for a in accounts)
         return Match(
             None,
-            f"{len(names)} accounts match {identity.username!r} ({', '.join(names)}); link one by hand or fix the data",
+            f"{len(names)} accounts match {identity.username!r} ({', '.join(names)}); "
+            f"link the right one by hand ({link_hint(connector, identity, names)}) or fix the data",
             rule="+".join(rules),
             conflict=True,
             candidates=tuple(names),
@@ -65,10 +74,10 @@ def syncframe_match(identity: Identity, index: MatchIndex, connector: ConnectorC
     username = identity.username
     found = [("login", f"login {a.login!r} equals the username", a) for a in index.by_login(username)]
     if found:
-        return _decide(identity, index, found)
+        return _decide(identity, index, found, connector)
 
     local, at, _domain = username.partition("@")
     if at and local:
         found += [("local-part", f"login {a.login!r} equals the username's local part", a) for a in index.by_login(local)]
     found += [("email", f"e-mail {a.email!r} of account {a.login!r} equals the username", a) for a in index.by_email(username)]
-    return _decide(identity, index, found)
+    return _decide(identity, index, found, connector)

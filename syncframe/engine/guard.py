@@ -8,7 +8,8 @@ Removals (``DELETE`` items) apply only when
 - the source returned at least one user (a zero-user read while links exist looks
   like an outage, not like everybody leaving); ``--allow-removals N`` releases them;
 - their number stays within ``min(max(min_allowed, max_percent% of linked users),
-  max_per_run)``; ``--allow-removals N`` releases up to N.
+  max_per_run)``; ``--allow-removals N`` releases up to N, and ``syncframe release``
+  releases named ones (a person's decision, consumed by the next run).
 
 A tripped guard holds *every* removal (all or nothing, like Entra Connect's
 deletion threshold): it never silently deletes "only the first few". Held removals
@@ -54,8 +55,13 @@ def apply_guard(
     linked: int,
     settings: Mapping[str, Any],
     allow_removals: int = 0,
+    released_logins: Mapping[str, str] | None = None,
 ) -> GuardResult:
-    """Turn the removals the guard stops into ``HELD`` items, in place."""
+    """Turn the removals the guard stops into ``HELD`` items, in place.
+
+    :param released_logins: folded login -> who released it and when
+        (``syncframe release``); those go ahead whenever a person may release at all.
+    """
     deletes = sorted((i for i in items if i.kind is ItemKind.DELETE), key=lambda i: (i.login or "", i.source_id or ""))
     if not deletes:
         return GuardResult()
@@ -76,11 +82,17 @@ def apply_guard(
     else:
         return GuardResult(limit=limit)
 
-    released = min(max(allow_removals, 0), len(deletes)) if releasable else 0
-    for n, item in enumerate(deletes):
-        if n < released:
+    by_name = dict(released_logins or {}) if releasable else {}
+    named = [i for i in deletes if (i.login or "").lower() in by_name]
+    rest = [i for i in deletes if (i.login or "").lower() not in by_name]
+    counted = min(max(allow_removals, 0), len(rest)) if releasable else 0
+    for item in named:
+        item.reason = f"{item.reason}; released by name ({by_name[(item.login or '').lower()]})"
+    for n, item in enumerate(rest):
+        if n < counted:
             item.reason = f"{item.reason}; released with --allow-removals"
             continue
         item.kind = ItemKind.HELD
         item.reason = f"{item.reason}; held: {why}"
+    released = counted + len(named)
     return GuardResult(reason=why, held=len(deletes) - released, released=released, releasable=releasable, limit=limit)

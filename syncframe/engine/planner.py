@@ -111,6 +111,7 @@ class Planner:
         accounts: Iterable[Account],
         links: Mapping[str, Any],
         allow_removals: int = 0,
+        released_logins: Mapping[str, str] | None = None,
     ) -> SyncPlan:
         """Build the plan, run the guard, and call ``syncframe_plan_ready``.
 
@@ -119,9 +120,10 @@ class Planner:
         :param accounts: Every account the target holds.
         :param links: This connector's links (source id -> ``Link`` with ``target_id`` and ``origin``).
         :param allow_removals: How many held removals to release (``--allow-removals``).
+        :param released_logins: Held removals a person released by name (folded login -> by whom).
         """
         with _no_gc_pauses():
-            plan = self._plan(read, previous, accounts, links, allow_removals)
+            plan = self._plan(read, previous, accounts, links, allow_removals, released_logins or {})
         self.hooks.plan_ready(plan, self.context)
         return plan
 
@@ -132,6 +134,7 @@ class Planner:
         accounts: Iterable[Account],
         links: Mapping[str, Any],
         allow_removals: int,
+        released_logins: Mapping[str, str],
     ) -> SyncPlan:
         view = full_view(read, previous)
         index = TargetIndex(accounts, links, self.protected_logins)
@@ -177,6 +180,7 @@ class Planner:
             linked=len(links),
             settings=self.guard,
             allow_removals=allow_removals,
+            released_logins=released_logins,
         )
         plan = SyncPlan(
             connector=self.name,

@@ -199,6 +199,8 @@ class ConnectorRunner:
             with self.progress("applying", total) as progress:
                 applier = Applier(self.store, run_id, target, self.pm, context, self.connector.concurrency, progress, self.stop)
                 applied = applier.apply(plan)
+            # releases by name are for the next run: this one acted on them (or their user came back)
+            self.store.consume_releases(self.name, run_id)
         bookmark = False
         # a read that tripped the removal guard is suspect (a truncated listing looks like
         # a mass departure): it never becomes the view the next incremental read patches
@@ -253,7 +255,8 @@ class ConnectorRunner:
             guard=self.connector.guard,
             protected_logins=self.connector.protected_logins,
         )
-        return planner.plan(read, previous, accounts, links, allow_removals=allow_removals)
+        released = {login: f"{d.operator}, {d.created_at:%Y-%m-%d %H:%M} UTC" for login, d in self.store.pending_releases(self.name).items()}
+        return planner.plan(read, previous, accounts, links, allow_removals=allow_removals, released_logins=released)
 
     def _report(self, plan: SyncPlan | None, kind: str, status: str, code: int, **extra: Any) -> dict[str, Any]:
         return build_report(

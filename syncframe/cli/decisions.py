@@ -1,0 +1,151 @@
+"""Decisions a person makes: ``release``, ``hold``, ``link``, ``unlink``.
+
+Each is recorded with the operator's name (``--as NAME``, else ``$USER``) and the
+time, and ``history`` lists them beside the runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+import click
+
+from ..errors import ConfigError
+from . import App, cli, pass_app
+
+_operator_option = click.option(
+    "--as", "operator", metavar="NAME", help="Who decides, for the audit trail (default: $USER)."
+)
+
+
+def operator_name(given: str | None) -> str:
+    """The operator recorded with a decision: ``--as``, else the login name of the shell."""
+    if given and given.strip():
+        return given.strip()
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "unknown"
+
+
+def decision_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "connector": row.connector,
+        "kind": row.kind,
+        "subject": row.subject,
+        "detail": row.detail,
+        "operator": row.operator,
+        "at": row.created_at.isoformat(),
+        "consumed_run": row.consumed_run,
+    }
+
+
+def _report(app: App, rows: list[Any], line: str) -> None:
+    if app.json:
+        app.emit_json({"decisions": [decision_dict(r) for r in rows]})
+    else:
+        app.console.print(line)
+
+
+def _held_logins(app: App, name: str) -> list[str]:
+    """The removals the guard holds right now (a plan: reads, writes nothing)."""
+    from ..engine import ConnectorRunner
+    from ..model import ItemKind
+
+    outcome = ConnectorRunner(app.connector(name, None), app.pm, app.store, echo=lambda line: app.err.print(line)).plan()
+    if outcome.plan is None:
+        raise ConfigError(f"connector {name!r} could not be planned: {outcome.report.get('error')}")
+    return sorted({str(i.login) for i in outcome.plan.of_kind(ItemKind.HELD) if i.login})
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("logins", nargs=-1)
+@click.option("--all", "release_all", is_flag=True, help="Release every removal held now.")
+@_operator_option
+@pass_app
+def release(app: App, name: str, logins: tuple[str, ...], release_all: bool, operator: str | None) -> None:
+    """Release held removals of connector NAME by login, for its next run.
+
+    The command plans first (nothing is written) and refuses a login whose removal
+    is not held now. A released user who is back in the directory by the next run
+    is not removed. 'syncframe hold' takes a release back.
+    """
+    if not logins and not release_all:
+        raise click.UsageError("name the logins to release, or give --all")
+    held = _held_logins(app, name)
+    by_folded = {login.lower(): login for login in held}
+    wanted = list(held) if release_all else list(dict.fromkeys(logins))
+    unknown = [login for login in wanted if login.lower() not in by_folded]
+    if unknown:
+        shown = ", ".join(held[:10]) + (" …" if len(held) > 10 else "") if held else "none"
+        raise ConfigError(f"not a held removal of connector {name!r}: {', '.join(unknown)} (held now: {shown})")
+    who = operator_name(operator)
+    rows = [app.store.record_decision(name, "release", by_folded[login.lower()], who) for login in wanted]
+    _report(app, rows, f"Released {len(rows)} removal(s) of {name} for its next run ({who}): {', '.join(r.subject for r in rows) or 'none held'}.")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("logins", nargs=-1, required=True)
+@_operator_option
+@pass_app
+def hold(app: App, name: str, logins: tuple[str, ...], operator: str | None) -> None:
+    """Take releases back: the removals of these logins stay held."""
+    pending = app.store.pending_releases(name)
+    missing = [login for login in logins if login.lower() not in pending]
+    if missing:
+        raise ConfigError(f"no pending release of connector {name!r} for: {', '.join(missing)}")
+    who = operator_name(operator)
+    rows = [app.store.record_decision(name, "hold", login.lower(), who) for login in logins]
+    _report(app, rows, f"Held again ({who}): {', '.join(r.subject for r in rows)}.")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--source-id", required=True, help="The directory user's id (shown in a conflict as source_id).")
+@click.option("--login", required=True, help="The existing account in the target.")
+@_operator_option
+@pass_app
+def link(app: App, name: str, source_id: str, login: str, operator: str | None) -> None:
+    """Link a directory user to an existing target account by hand (the fix for a conflict).
+
+    The next plan follows the link: the account is updated (and renamed) to match the
+    user. Refused when the account is protected or either side is linked already.
+    """
+    connector = app.connector(name, None)
+    context = connector.context(token_store=app.store.token_store(f"{name}:source"), echo=lambda line: app.err.print(line))
+    target = connector.open_target(context)
+    try:
+        account = target.find(login)
+    finally:
+        target.close()
+    if account is None:
+        raise ConfigError(f"the target has no account with the login {login!r}")
+    protected = {p.lower() for p in connector.protected_logins}
+    if account.protected or account.login.lower() in protected:
+        raise ConfigError(f"the account {account.login!r} is protected and never linked")
+    view = app.store.load_view(name)
+    if view and source_id not in view:
+        raise ConfigError(f"connector {name!r} read no user with the source id {source_id!r} (see its last plan)")
+    who = operator_name(operator)
+    row = app.store.link_by_hand(name, source_id, account.target_id, account.login, who)
+    _report(app, [row], f"Linked source id {source_id} to {account.login!r} ({who}); the next plan follows the link.")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("login")
+@_operator_option
+@pass_app
+def unlink(app: App, name: str, login: str, operator: str | None) -> None:
+    """Drop the link to LOGIN; the account itself is not touched.
+
+    The next plan matches the directory user again by the usual rules (or a 'link').
+    """
+    who = operator_name(operator)
+    row = app.store.unlink_by_hand(name, login, who)
+    _report(app, [row], f"Unlinked {row.subject!r} from source id {row.detail['source_id']} ({who}); the account is unchanged.")
