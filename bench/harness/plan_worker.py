@@ -60,7 +60,7 @@ def main() -> None:
     profile = {"mode": "sync", "title": "bench"}
     context = ConnectorContext(name="bench", profile=profile)
     target = MemoryTarget({"accounts": accounts}, context)
-    planner = Planner("bench", "sync", target, pm, context, scope=scope,
+    planner = Planner("bench", "sync", target, pm, context,
                       guard={"max_per_run": 100, "max_percent": 10, "min_allowed": 5})
     read = ReadResult(tuple(identities), complete=True)
     gc.collect()
