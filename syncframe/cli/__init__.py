@@ -4,7 +4,7 @@ Each sub-module adds its commands to :data:`cli`; :func:`main` turns syncframe's
 errors into one line on stderr and the documented exit codes:
 
 0 done / in sync · 1 failed · 2 usage or profile error · 3 changes pending (``plan``)
-· 4 removals held · 5 locked by another run.
+· 4 removals held · 5 locked by another run · 6 a saved plan is stale (``run --plan``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ EXIT_USAGE = 2
 EXIT_PENDING = 3
 EXIT_HELD = 4
 EXIT_LOCKED = 5
+EXIT_STALE = 6
 
 
 class App:

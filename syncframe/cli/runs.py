@@ -23,7 +23,7 @@ from ..engine import ConnectorRunner, render_report
 from ..engine.report import render_notices
 from ..engine.planner import SyncPlan
 from . import EXIT_OK, EXIT_USAGE, App, cli, pass_app
-from .decisions import decision_dict
+from .decisions import decision_dict, operator_name
 
 _connector_args = [
     click.argument("name", required=False),
@@ -89,30 +89,91 @@ def _emit(app: App, report: dict[str, Any]) -> None:
 @cli.command()
 @_with_connector_args
 @click.option("--allow-removals", type=click.IntRange(min=0), default=0, metavar="N", help="Show the plan as if up to N held removals were released.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE", help="Also save the plan to FILE, to review and apply exactly it with 'run --plan FILE'.")
+@click.option("--as", "operator", metavar="NAME", help="Who made the plan, kept in the file (default: $USER).")
 @pass_app
 @click.pass_context
-def plan(ctx: click.Context, app: App, name: str | None, profile: str | None, allow_removals: int) -> None:
-    """Show what a run would change (a dry run: writes nothing anywhere).
+def plan(ctx: click.Context, app: App, name: str | None, profile: str | None, allow_removals: int, out: str | None, operator: str | None) -> None:
+    """Show what a run would change (a dry run: writes nothing but --out's file).
 
     Exit 0 in sync, 3 changes pending, 4 removals held, 1 the read failed or was incomplete.
     """
     outcome = _runner(app, name, profile).plan(allow_removals=allow_removals)
+    if out and outcome.plan is not None and outcome.plan.read.complete:
+        from ..engine.planfile import plan_fingerprints, save_plan
+
+        save_plan(
+            out,
+            connector=outcome.report["name"],
+            mode=outcome.plan.mode,
+            items=outcome.plan.items,
+            counts=outcome.report["counts"],
+            fingerprints=plan_fingerprints(outcome.plan.view, outcome.plan.accounts),
+            operator=operator_name(operator),
+        )
+        outcome.report["plan_file"] = out
+    elif out:
+        app.err.print(f"No plan file written: the plan failed or its read was incomplete ({outcome.report.get('error') or outcome.report.get('read_reason')}).")
     _emit(app, outcome.report)
+    if out and "plan_file" in outcome.report and not app.json:
+        app.console.print(f"Plan saved to {out}; review it ('syncframe show-plan {out}'), then apply exactly it: [bold]syncframe run {shlex.quote(outcome.report['name'])} --plan {shlex.quote(out)}[/]")
     ctx.exit(outcome.exit_code)
+
+
+@cli.command("show-plan")
+@click.argument("file", type=click.Path(dir_okay=False))
+@pass_app
+@click.pass_context
+def show_plan(ctx: click.Context, app: App, file: str) -> None:
+    """Show a saved plan file as 'plan' shows a plan (reads nothing else)."""
+    from ..engine.planfile import load_plan
+
+    saved = load_plan(file)
+    report = {
+        "name": saved.connector,
+        "title": f"{saved.connector} (saved {saved.created_at} by {saved.created_by})",
+        "mode": saved.mode,
+        "kind": "plan",
+        "run_id": None,
+        "complete": True,
+        "read_reason": None,
+        "status": "pending" if saved.writes else "in_sync",
+        "exit_code": 3 if saved.writes else 0,
+        "counts": {**{k: 0 for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "noop", "error")}, **saved.counts},
+        "items": saved.items,
+        "notices": {},
+        "held": {"count": saved.counts.get("held", 0), "reason": None, "releasable": True, "release": None},
+        "errors": [],
+        "error": None,
+        "recovered": [],
+        "bookmark": False,
+    }
+    if app.json:
+        app.emit_json({"file": file, "connector": saved.connector, "mode": saved.mode, "created_at": saved.created_at, "created_by": saved.created_by, "fingerprints": saved.fingerprints, "counts": saved.counts, "items": saved.items})
+    else:
+        render_report(report, app.console)
+    ctx.exit(EXIT_OK)
 
 
 @cli.command()
 @_with_connector_args
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (runs without a terminal never ask).")
 @click.option("--allow-removals", type=click.IntRange(min=0), default=0, metavar="N", help="Release up to N removals the removal guard holds.")
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="FILE", help="Apply exactly this saved plan ('plan --out FILE'); refused as stale, writing nothing, when the directory or the target changed what it depends on.")
+@click.option("--as", "operator", metavar="NAME", help="Who applies a saved plan, for the audit trail (default: $USER).")
 @pass_app
 @click.pass_context
-def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes: bool, allow_removals: int) -> None:
+def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes: bool, allow_removals: int, plan_file: str | None, operator: str | None) -> None:
     """Plan and apply: create, update, rename, adopt and (mode sync) remove users.
 
     Exit 0 done, 4 removals held, 1 failed (the bookmark did not advance), 5 locked
-    by another run, 3 declined at the prompt.
+    by another run, 3 declined at the prompt, 6 the saved plan (--plan) is stale.
     """
+    saved = None
+    if plan_file:
+        from ..engine.planfile import load_plan
+
+        saved = load_plan(plan_file)
     runner = _runner(app, name, profile)
     interactive = not yes and not app.json and sys.stdin.isatty()
 
@@ -123,7 +184,7 @@ def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes
         render_report(preview, app.console)
         return click.confirm(f"Apply {len(plan.writes)} change(s) to the target?", default=False, err=True)
 
-    outcome = runner.run(allow_removals=allow_removals, confirm=confirm if interactive else None)
+    outcome = runner.run(allow_removals=allow_removals, confirm=confirm if interactive else None, saved=saved, operator=operator_name(operator))
     _emit(app, outcome.report)
     ctx.exit(outcome.exit_code)
 

@@ -37,6 +37,8 @@ class SyncPlan(Plan):
     guard: GuardResult = field(default_factory=GuardResult)
     #: users linked before the run (the guard's percentage base)
     linked: int = 0
+    #: the target's accounts the plan was made from (for a saved plan's fingerprint)
+    accounts: list[Account] = field(default_factory=list, repr=False)
 
 
 def full_view(read: ReadResult, previous: Mapping[str, Identity]) -> dict[str, Identity]:

@@ -236,4 +236,5 @@ def _verdict(report: dict[str, Any]) -> str:
         "held": "[yellow]Done, with removals held (see above).[/]" + bookmark,
         "failed": "[red]The run failed.[/]" + bookmark,
         "aborted": "[yellow]The run was stopped.[/]" + bookmark,
+        "stale": "[red]The saved plan is stale: nothing was written. Plan again and review it.[/]",
     }.get(status, status)

@@ -28,6 +28,7 @@ from ..hooks import Hooks
 from ..model import Identity, ItemKind, ReadResult
 from .apply import Applier, ApplyResult
 from .planner import Planner, SyncPlan
+from .planfile import SavedPlan, plan_fingerprints, restrict_to, stale_items
 from .recovery import recover_unfinished
 from .report import build_report
 
@@ -46,6 +47,8 @@ class ExitCode(enum.IntEnum):
     PENDING = 3
     HELD = 4
     LOCKED = 5
+    #: a saved plan (``run --plan``) no longer matches the directory or the target
+    STALE = 6
 
 
 #: progress_bar(description, total) -> a context manager yielding a Progress callback
@@ -156,6 +159,8 @@ class ConnectorRunner:
         allow_removals: int = 0,
         confirm: Callable[[SyncPlan], bool] | None = None,
         holder: str | None = None,
+        saved: SavedPlan | None = None,
+        operator: str = "unknown",
     ) -> Outcome:
         """Plan and apply under the connector's lock.
 
@@ -163,6 +168,8 @@ class ConnectorRunner:
         :param confirm: Asked with the plan before anything is written (when it has
             writes); answering False ends the run with nothing applied.
         :param holder: Who holds the lock, shown to a concurrent run.
+        :param saved: Apply exactly this saved plan's writes, or nothing when it is stale.
+        :param operator: Who applies a saved plan (the audit trail).
         :raises syncframe.errors.LockedError: another run holds the lock.
         """
         holder = holder or f"syncframe run (pid {os.getpid()})"
@@ -170,7 +177,7 @@ class ConnectorRunner:
             self.store.abandon_stale_runs(self.name)
             run_id = self.store.start_run(self.name, self.connector.mode, "run")
             try:
-                return self._run(run_id, allow_removals, confirm)
+                return self._run(run_id, allow_removals, confirm, saved, operator)
             except SyncError as exc:
                 outcome = self._failed_outcome("run", str(exc), run_id)
                 self.store.finish_run(run_id, "failed", outcome.report["counts"], error=str(exc), summary=_stored(outcome.report))
@@ -186,11 +193,22 @@ class ConnectorRunner:
 
     # --- steps ----------------------------------------------------------------------
 
-    def _run(self, run_id: int, allow_removals: int, confirm: Callable[[SyncPlan], bool] | None) -> Outcome:
+    def _run(self, run_id: int, allow_removals: int, confirm: Callable[[SyncPlan], bool] | None, saved: SavedPlan | None, operator: str) -> Outcome:
         context = self._context()
+        left_out = 0
         with self._opened(context) as (source, target):
             recovered = recover_unfinished(self.store, self.name, target)
             plan = self._read_and_plan(context, source, target, allow_removals)
+            if saved is not None:
+                stale = self._stale(saved, plan)
+                if stale:
+                    error = f"the saved plan {saved.path!r} is stale; nothing was written: " + "; ".join(stale[:10]) + (f" (and {len(stale) - 10} more)" if len(stale) > 10 else "")
+                    report = self._report(plan, "run", "stale", ExitCode.STALE, run_id=run_id, recovered=recovered, error=error)
+                    report["stale"] = stale
+                    self.store.finish_run(run_id, "aborted", report["counts"], error=error, summary=_stored(report))
+                    return Outcome(report, ExitCode.STALE, plan, run_id)
+                left_out = restrict_to(saved, plan.items)
+                self.store.record_decision(self.name, "apply_plan", os.path.basename(saved.path), operator, {"path": saved.path, "run": run_id, "created_by": saved.created_by, "created_at": saved.created_at, "fingerprints": saved.fingerprints})
             if confirm is not None and plan.writes and not confirm(plan):
                 report = self._report(plan, "run", "aborted", ExitCode.PENDING, run_id=run_id, recovered=recovered, error="declined: nothing was applied")
                 self.store.finish_run(run_id, "aborted", report["counts"], error=report["error"], summary=_stored(report))
@@ -204,7 +222,7 @@ class ConnectorRunner:
         bookmark = False
         # a read that tripped the removal guard is suspect (a truncated listing looks like
         # a mass departure): it never becomes the view the next incremental read patches
-        if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD):
+        if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD) and not left_out:
             # an incremental read that changed nothing leaves the saved view as it is:
             # rewriting 100,000 unchanged rows was half of a no-change resync
             unchanged = plan.read.incremental and not plan.read.identities and not plan.read.removed
@@ -216,6 +234,16 @@ class ConnectorRunner:
         self.store.finish_run(run_id, status, report["counts"], error=applied.fatal or _first_error(report), summary=_stored(report))
         self._finished(plan, report, context)
         return Outcome(report, code, plan, run_id, applied)
+
+    def _stale(self, saved: SavedPlan, plan: SyncPlan) -> list[str]:
+        """Why ``saved`` no longer applies to what was just read (empty: it applies)."""
+        if saved.connector != self.name:
+            return [f"the plan was made for connector {saved.connector!r}, not {self.name!r}"]
+        if saved.mode != self.connector.mode:
+            return [f"the plan was made in mode {saved.mode!r}; the connector's mode is now {self.connector.mode!r}"]
+        if plan_fingerprints(plan.view, plan.accounts) == saved.fingerprints:
+            return []
+        return stale_items(saved, plan.items)
 
     def _finished(self, plan: SyncPlan, report: dict[str, Any], context: ConnectorContext) -> None:
         try:
@@ -256,7 +284,9 @@ class ConnectorRunner:
             protected_logins=self.connector.protected_logins,
         )
         released = {login: f"{d.operator}, {d.created_at:%Y-%m-%d %H:%M} UTC" for login, d in self.store.pending_releases(self.name).items()}
-        return planner.plan(read, previous, accounts, links, allow_removals=allow_removals, released_logins=released)
+        plan = planner.plan(read, previous, accounts, links, allow_removals=allow_removals, released_logins=released)
+        plan.accounts = accounts
+        return plan
 
     def _report(self, plan: SyncPlan | None, kind: str, status: str, code: int, **extra: Any) -> dict[str, Any]:
         return build_report(
