@@ -110,6 +110,7 @@ def plan(ctx: click.Context, app: App, name: str | None, profile: str | None, al
             counts=outcome.report["counts"],
             fingerprints=plan_fingerprints(outcome.plan.view, outcome.plan.accounts),
             operator=operator_name(operator),
+            bookmark=outcome.plan.read.bookmark,
         )
         outcome.report["plan_file"] = out
     elif out:

@@ -8,6 +8,7 @@ A person reviews a plan, then applies exactly that plan (Terraform's ``plan -out
       "connector": "contoso", "mode": "sync",
       "created_at": "2026-11-29T09:00:00+00:00", "created_by": "alice",
       "fingerprints": {"source": "<sha256>", "target": "<sha256>"},
+      "bookmark": "...",                     # where the read the plan was made from ended
       "counts": {...},
       "items": [PlanItem.to_dict(), ...]      # every item except NOOP
     }
@@ -88,7 +89,7 @@ class SavedPlan:
         return {item_key(i): i for i in self.items if i.get("kind") in {k.value for k in WRITE_KINDS}}
 
 
-def save_plan(path: str | Path, *, connector: str, mode: str, items: Iterable[PlanItem], counts: Mapping[str, int], fingerprints: Mapping[str, str], operator: str) -> None:
+def save_plan(path: str | Path, *, connector: str, mode: str, items: Iterable[PlanItem], counts: Mapping[str, int], fingerprints: Mapping[str, str], operator: str, bookmark: str | None = None) -> None:
     """Write a plan file, atomically (a reader never sees half a plan)."""
     document = {
         "format": FORMAT,
@@ -98,6 +99,7 @@ def save_plan(path: str | Path, *, connector: str, mode: str, items: Iterable[Pl
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "created_by": operator,
         "fingerprints": dict(fingerprints),
+        "bookmark": bookmark,
         "counts": dict(counts),
         "items": [i.to_dict() for i in items if i.kind is not ItemKind.NOOP],
     }

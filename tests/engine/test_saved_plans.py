@@ -22,6 +22,7 @@ def test_a_saved_plan_is_reviewed_and_applied_exactly(ws: Workspace, tmp_path) -
     assert planned.exit_code == 3 and planned.json["plan_file"] == str(out)
     document = json.loads(out.read_text())
     assert document["format"] == "syncframe-plan" and document["version"] == 1 and document["created_by"] == "alice"
+    assert set(document) >= {"connector", "mode", "created_at", "fingerprints", "bookmark", "counts", "items"}
     assert sorted((i["kind"], i["login"]) for i in document["items"]) == [
         ("create", "user6@contoso.com"), ("delete", "user5@contoso.com"), ("update", "user1@contoso.com")
     ]
