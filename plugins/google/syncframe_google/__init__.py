@@ -1,0 +1,1 @@
+"""syncframe_google: users from Google Workspace (Admin SDK Directory API), and its simulator."""
