@@ -46,17 +46,18 @@ def read_membership(client: DirectoryClient, groups: list[str], page_size: int =
     """
     membership = Membership()
     for label in groups:
+        # a group is known by its id and its e-mail: the configured key may be either
         seen: set[str] = set()
-        pending = [label]
+        pending: list[tuple[str, ...]] = [(label,)]
         while pending:
-            key = pending.pop()
-            if key.lower() in seen:
+            names = pending.pop()
+            if seen.intersection(n.lower() for n in names):
                 continue  # a cycle, or a group reached twice
-            seen.add(key.lower())
-            for member in _members(client, key, label, page_size):
+            seen.update(n.lower() for n in names)
+            for member in _members(client, names[0], label, page_size):
                 kind = str(member.get("type") or "").upper()
                 if kind == "GROUP":
-                    pending.append(str(member.get("id") or member.get("email")))
+                    pending.append(tuple(str(member[k]) for k in ("id", "email") if member.get(k)))
                 elif kind == "CUSTOMER":
                     if label not in membership.everyone:
                         membership.everyone.append(label)
