@@ -52,7 +52,7 @@ USERS_LIST_PARAMETERS = frozenset({
 MEMBERS_LIST_PARAMETERS = frozenset({"groupKey", "includeDerivedMembership", "maxResults", "pageToken", "roles"})
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED",
                 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-ERROR_MESSAGES = {500: ("backendError", "Internal error encountered."), 502: ("backendError", "Bad Gateway"),
+ERROR_MESSAGES = {400: ("invalid", "Invalid Input: pageToken"), 404: ("notFound", "Resource Not Found"), 500: ("backendError", "Internal error encountered."), 502: ("backendError", "Bad Gateway"),
                   503: ("backendError", "The service is currently unavailable."), 504: ("backendError", "Deadline exceeded."),
                   429: ("rateLimitExceeded", "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'.")}
 #: fields every user resource carries besides those the workspace stores
