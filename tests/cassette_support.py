@@ -41,6 +41,7 @@ SECRET_FIELDS = (
     "id_token",
     "device_code",
     "assertion",
+    "private_key",
 )
 
 #: what a leak looks like in a cassette file
@@ -51,6 +52,8 @@ LEAK_PATTERNS = {
     "client secret": re.compile(r"client_secret=(?!REDACTED)[^&\s'\"]{6,}"),
     "token in body": re.compile(r"\"(access|refresh|id)_token\": *\"(?!REDACTED)[^\"]{12,}\""),
     "loopback port": re.compile(r"127\.0\.0\.1:\d{2,5}"),
+    # a service-account key (Google) or any other PEM private key
+    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\"private_key\": *\"(?!REDACTED)[^\"]{12,}\""),
 }
 
 
