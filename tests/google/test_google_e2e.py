@@ -138,3 +138,17 @@ def test_delegation_refused_is_one_line_and_exit_1(lab: Lab) -> None:
     plain = lab.invoke("run", CONNECTOR, "--profile", str(profile), "--yes", json_output=False)
     assert plain.exit_code == 1 and "unauthorized_client" in " ".join(plain.output.split())
     assert lab.logins() == {}
+
+
+def test_check_names_each_step(lab: Lab) -> None:
+    lab.google.simulator.workspace.add_group("phones@example.com")
+    profile = lab.profile(groups=["phones@example.com"])
+    result = lab.invoke("check", "--profile", str(profile))
+    assert result.exit_code == 0, result.output
+    checks = {(c["side"], c["name"]): c["ok"] for c in json.loads(result.stdout)["checks"]}
+    assert {k: v for k, v in checks.items() if k[0] == "source"} == {
+        ("source", "configuration"): True, ("source", "sign-in"): True, ("source", "users"): True, ("source", "groups"): True,
+    }
+    lab.google.simulator.delegate(lab.google.simulator.key.client_id, [])
+    refused = lab.invoke("check", "--profile", str(profile))
+    assert refused.exit_code == 1 and "unauthorized_client" in refused.stdout
