@@ -215,6 +215,18 @@ class SourceSandbox(abc.ABC):
         for identity in identities:
             self.put_identity(identity)
 
+    def fail_reads_after(self, users: int) -> None:
+        """Optional: make reads stop with a fault once about ``users`` users were served.
+
+        A fault the real service can produce (an error answer half way through a
+        listing, a file cut short), so the conformance kit can check that the source
+        reports ``complete=False`` with a reason instead of raising. The kit opens
+        the source *after* calling this, so the sandbox may change its
+        :meth:`profile_section` (a smaller page size, say). The fault stays until
+        the sandbox stops. Default: not supported, and the kit skips that check.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot inject a read fault (fail_reads_after)")
+
     def stats(self) -> dict[str, Any]:
         """Counters, at least ``{"requests": n}``."""
         return {}

@@ -31,6 +31,8 @@ class GraphSandbox(SourceSandbox):
                  simulator: GraphSimulator | None = None, users: int = 0, seed: int = 0):
         self.simulator = simulator or GraphSimulator(tenant_domain=tenant_domain, users=users, seed=seed)
         self.groups = list(groups) if groups is not None else None
+        #: users per page in profile_section(), when a fault needs more than one page
+        self.page_size: int | None = None
 
     def start(self) -> None:
         self.simulator.start()
@@ -51,6 +53,8 @@ class GraphSandbox(SourceSandbox):
         }
         if self.groups is not None:
             section["groups"] = list(self.groups)
+        if self.page_size is not None:
+            section["page_size"] = self.page_size
         return section
 
     def environment(self) -> dict[str, str]:
@@ -76,6 +80,13 @@ class GraphSandbox(SourceSandbox):
     def remove_identity(self, source_id: str) -> None:
         """Delete the user for good (delta reports ``@removed: deleted``)."""
         self.simulator.tenant.hard_delete(source_id)
+
+    def fail_reads_after(self, users: int) -> None:
+        """Listings of /users fail after their first page of ``users`` users: a 400 that
+        no retry cures (as Graph answers a skip token it no longer knows). Open the
+        source afterwards: the profile section now names that page size."""
+        self.page_size = max(1, users)
+        self.simulator.switches.fail_page(2, status=400, times=1_000_000, endpoint="users")
 
     def stats(self) -> dict[str, Any]:
         return self.simulator.stats()

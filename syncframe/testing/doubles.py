@@ -1,23 +1,17 @@
 """Test doubles that are real plugins: a source and a target backed by local files.
 
-For syncframe's own tests, the benchmark, and plugin authors who want to drive the
-engine without a directory or a phone system. Register the module as a plugin::
-
-    SYNCFRAME_PLUGIN_MODULES=syncframe.testing syncframe plan --profile demo.toml
-
-or ``get_plugin_manager(extra_plugins=[syncframe.testing])``. It provides
-
 - source ``MEMORY`` (:class:`MemorySource`): the identities in a JSON file, so
   separate processes (a killed run and its rerun) see the same directory;
 - target ``memory`` (:class:`FileTarget`): accounts in a SQLite file, committed
   with fsync on every write, with switches for failures and for killing its own
-  process right after a write landed (crash tests).
+  process right after a write landed (crash tests);
+- :class:`MemoryTarget`: accounts in a dict, for planning in one process (not registered).
 
 A profile::
 
     [source]
     type = "MEMORY"
-    path = "/tmp/users.json"     # [{"source_id": "1", "username": "a@contoso.com"}, ...]
+    path = "/tmp/users.json"     # [{"source_id": "1", "username": "jdoe"}, ...]
     [target]
     type = "memory"
     path = "/tmp/accounts.db"
@@ -41,10 +35,10 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from . import hookimpl
-from .contracts import SANDBOX_GUEST, ConnectorContext, Progress, Source, Target
-from .errors import FatalSyncError, SkippableRecordError, SyncError
-from .model import Account, Identity, ItemKind, Notice, PlanItem, ReadResult
+from ..hookspecs import hookimpl
+from ..contracts import SANDBOX_GUEST, ConnectorContext, Progress, Source, Target
+from ..errors import FatalSyncError, SkippableRecordError, SyncError
+from ..model import Account, Identity, ItemKind, Notice, PlanItem, ReadResult
 
 #: environment switch for crash tests: SIGKILL the process after this many target writes landed
 KILL_AFTER_WRITES_ENV = "SYNCFRAME_TESTING_KILL_AFTER_WRITES"
