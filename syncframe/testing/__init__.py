@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:
         import pytest
 
         # plain asserts in the kit explain themselves like a test module's do
-        pytest.register_assert_rewrite(f"{__name__}.conformance")
+        pytest.register_assert_rewrite(*(f"{__name__}.{m}" for m in ("kit_base", "source_contract", "target_contract")))
         from . import conformance
 
         return getattr(conformance, name)

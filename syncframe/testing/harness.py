@@ -14,7 +14,7 @@ from typing import Any, Iterable, Mapping
 
 from marshmallow import ValidationError
 
-from ..contracts import ConnectorContext, MatchIndex, Source, Target
+from ..contracts import ConnectorContext, MatchIndex, Target
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
 from ..model import Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
