@@ -47,6 +47,11 @@ def test_email_falls_back_to_the_upn(target):
     assert target.desired(MAX.replace(email=None))["email"] == MAX.username
 
 
+def test_a_username_that_is_no_address_gives_no_email(target):
+    # an LDAP uid or sAMAccountName is no e-mail address; pascom would refuse it as one
+    assert target.desired(MAX.replace(username="mmustermann", email=None))["email"] is None
+
+
 def test_display_name_falls_back_to_given_and_surname_then_upn(target):
     assert target.desired(MAX.replace(display_name=""))["display_name"] == "Max Mustermann"
     bare = MAX.replace(display_name="", given_name=None, surname=None)

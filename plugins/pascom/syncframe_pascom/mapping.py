@@ -6,7 +6,8 @@ Rules:
   a login outside pascom's rule, or a display name over 100 characters, is skipped;
 - ``auth``: ``SSO``; no password is ever sent;
 - ``display_name``: the directory's display name, else "given surname", else the UPN;
-- ``email``: ``mail``, else the UPN;
+- ``email``: ``mail``, else the username when it is an address (a UPN), else none
+  (pascom refuses an e-mail that is not ``name@domain``, such as a ``jdoe`` login);
 - ``enabled``: whether the directory account is enabled;
 - phonebook: ``first_name``, ``last_name``, ``business_phone`` (the first one),
   ``mobile_phone``;
@@ -120,7 +121,7 @@ def desired_fields(identity: Identity, rules: MappingRules) -> dict[str, Any]:
     desired: dict[str, Any] = {
         "login": login,
         "display_name": display_name,
-        "email": identity.email or identity.username,
+        "email": identity.email or (identity.username if "@" in identity.username else None),
         "auth": AUTH_SSO,
         "enabled": bool(identity.enabled),
         "first_name": identity.given_name or None,
