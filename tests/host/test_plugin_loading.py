@@ -4,33 +4,20 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
+from plugin_docs import install_fake_distribution, kit_test_from_docs, plugin_from_docs
 from syncframe import PluginError
 from syncframe.connector import load_profile
 from syncframe.plugins import get_plugin_manager, plugin_infos, sources, targets
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
+pytest_plugins = ["pytester"]
 
-
-def plugin_from_docs() -> str:
-    """The worked CSV source of docs/plugins.md, so the guide's example stays true."""
-    text = DOCS.read_text(encoding="utf-8")
-    return text.split("```python\n", 1)[1].split("```", 1)[0]
-
-
+#: the worked CSV source of docs/plugins.md, so the guide's example stays true
 CSV_PLUGIN = plugin_from_docs()
-
-
-def install_fake_distribution(root: Path, dist: str, module: str, source: str, entry_name: str) -> None:
-    """Install a plugin the way pip would leave it: a module and a dist-info with entry points."""
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"  # normalised, as pip names it
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[syncframe]\n{entry_name} = {module}\n")
+#: the module name the guide gives it (its kit test imports it by that name)
+CSV_MODULE = "syncframe_csv"
 
 
 @pytest.fixture
@@ -39,7 +26,7 @@ def site(tmp_path, monkeypatch):
     root.mkdir()
     monkeypatch.syspath_prepend(str(root))
     yield root
-    for name in [m for m in sys.modules if m.startswith("sf_test_")]:
+    for name in [m for m in sys.modules if m.startswith("sf_test_") or m == CSV_MODULE]:
         del sys.modules[name]
 
 
@@ -54,7 +41,12 @@ def test_bundled_plugins_are_found_through_entry_points():
 def test_third_party_source_is_usable_without_touching_the_host(site, tmp_path, monkeypatch):
     monkeypatch.setenv("PBX_PASSWORD", "not-a-real-password")
     install_fake_distribution(site, "syncframe-csv", "sf_test_csv", CSV_PLUGIN, "csv")
-    (tmp_path / "users.csv").write_text("id,upn,name,mail,phone\n1,anna@example.org,Anna,,+4989111\n2,ben@example.org,Ben,ben@example.org,\n")
+    (tmp_path / "users.csv").write_text(
+        "id,username,display_name,given_name,surname,email,phone,enabled,groups\n"
+        "1,jdoe,John Doe,John,Doe,,+4989111,true,Sales;Phone\n"
+        "2,asmith,Anna Smith,Anna,Smith,anna.smith@example.org,,false,Support\n"
+        "3,bmeier,Ben Meier,Ben,Meier,ben.meier@example.org,,TRUE,\n"
+    )
     pm = get_plugin_manager()
     info = {i.name: i for i in plugin_infos(pm)}["csv"]
     assert info.sources == ["CSV"] and info.templates == ["csv"] and info.version == "1.2.3"
@@ -64,8 +56,25 @@ def test_third_party_source_is_usable_without_touching_the_host(site, tmp_path, 
     source = connector.open_source(connector.context())
     result = source.read(None, {}, lambda n, total: None)
     assert result.complete
-    assert [i.username for i in result.identities] == ["anna@example.org", "ben@example.org"]
-    assert result.identities[0].phones == ("+4989111",) and result.identities[1].email == "ben@example.org"
+    jdoe, asmith, bmeier = result.identities
+    assert [i.username for i in result.identities] == ["jdoe", "asmith", "bmeier"]
+    assert jdoe.phones == ("+4989111",) and jdoe.email is None and jdoe.groups == ("Sales", "Phone")
+    assert asmith.email == "anna.smith@example.org" and not asmith.enabled
+    # scope is the source's decision, with its reason
+    assert jdoe.out_of_scope is None and bmeier.out_of_scope is None
+    assert "disabled" in asmith.out_of_scope
+
+    grouped = load_profile(profile.replace('path = ', 'groups = ["Phone"]\npath = '), pm, "csv-test")
+    scoped = grouped.open_source(grouped.context()).read(None, {}, lambda n, total: None)
+    assert [i.username for i in scoped.identities if i.out_of_scope is None] == ["jdoe"]
+    assert "Phone" in scoped.identities[2].out_of_scope
+
+
+def test_the_guides_plugin_passes_the_conformance_kit_with_the_guides_test(site, pytester):
+    install_fake_distribution(site, "syncframe-csv", CSV_MODULE, CSV_PLUGIN, "csv")
+    pytester.makepyfile(test_csv_conformance=textwrap.dedent(kit_test_from_docs()))
+    result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=7)
 
 
 def test_only_selected_plugins_load(site, monkeypatch):
