@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import pluggy
 from marshmallow import ValidationError
 
 from ..contracts import ConnectorContext, MatchIndex, Target
@@ -36,14 +37,17 @@ def connector_context(state_dir: Path | None = None) -> ConnectorContext:
     )
 
 
-def open_plugin(role: str, name: str, section: Mapping[str, Any], context: ConnectorContext, plugin: Any = None) -> Any:
+def plugin_manager(plugin: Any = None) -> pluggy.PluginManager:
+    """The plugins a run would have: ``plugin`` alone (a module or object), or, when
+    None, the ``syncframe`` entry points, as the CLI loads them."""
+    return get_plugin_manager(load_entrypoints=plugin is None, extra_plugins=[plugin] if plugin is not None else ())
+
+
+def open_plugin(pm: pluggy.PluginManager, role: str, name: str, section: Mapping[str, Any], context: ConnectorContext) -> Any:
     """Open the registered ``role`` (``source``/``target``) ``name`` with a profile section.
 
-    :param plugin: A plugin module or object to register; None loads the
-        ``syncframe`` entry points, as the CLI does.
     :raises ConfigError: when nothing registers ``name`` or the section does not validate.
     """
-    pm = get_plugin_manager(load_entrypoints=plugin is None, extra_plugins=[plugin] if plugin is not None else ())
     registered = sources(pm) if role == "source" else targets(pm)
     registration = registered.get(name)
     if registration is None:
@@ -72,10 +76,12 @@ class Harness:
     """A directory held in memory, a target, and the links between them.
 
     :param target: The open target under test.
+    :param pm: The plugins the run has (their matching and mapping hooks take part).
     """
 
-    def __init__(self, target: Target, context: ConnectorContext | None = None):
+    def __init__(self, target: Target, pm: pluggy.PluginManager, context: ConnectorContext | None = None):
         self.target = target
+        self.pm = pm
         self.context = context or connector_context()
         #: the directory the next plan reads (source id -> identity)
         self.directory: dict[str, Identity] = {}
@@ -83,7 +89,7 @@ class Harness:
         self.links: dict[str, str] = {}
         #: source id -> login the matching rules are told to adopt
         self.adopt: dict[str, str] = {}
-        self.pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[_AdoptMatcher(self.adopt)])
+        pm.register(_AdoptMatcher(self.adopt), name="conformance-adopt")
 
     def put(self, *identities: Identity) -> None:
         for identity in identities:
@@ -113,11 +119,11 @@ class Harness:
             self.links[item.source_id] = account.target_id
 
 
-def plan_read(read: ReadResult, previous: Mapping[str, Identity] | None = None) -> Plan:
+def plan_read(pm: pluggy.PluginManager, read: ReadResult, previous: Mapping[str, Identity] | None = None) -> Plan:
     """What the host plans from a source's read against an empty target that holds anyone."""
     context = connector_context()
     target = MemoryTarget({"accounts": []}, context)
-    planner = Planner(CONNECTOR, "sync", target, get_plugin_manager(load_entrypoints=False), context)
+    planner = Planner(CONNECTOR, "sync", target, pm, context)
     return planner.plan(read, dict(previous or {}), [], {})
 
 

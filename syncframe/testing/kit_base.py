@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+import pluggy
 import pytest
 
 from ..errors import ConfigError
 from ..model import Identity
-from .harness import connector_context, open_plugin
+from .harness import connector_context, open_plugin, plugin_manager
 
 
 class ContractBase:
@@ -37,13 +38,18 @@ class ContractBase:
         values.update(changes)
         return Identity(**values)
 
-    def _open(self, role: str, name: str, sandbox: Any, settings: Mapping[str, Any], monkeypatch: pytest.MonkeyPatch, state_dir: Path) -> Any:
+    @pytest.fixture
+    def pm(self) -> pluggy.PluginManager:
+        """The plugins of the run under test: :attr:`plugin`, or the installed ones."""
+        return plugin_manager(self.plugin)
+
+    def _open(self, pm: pluggy.PluginManager, role: str, name: str, sandbox: Any, settings: Mapping[str, Any], monkeypatch: pytest.MonkeyPatch, state_dir: Path) -> Any:
         if not name:
             pytest.fail(f"{type(self).__name__} must name the plugin under test ({role}_type = \"...\")")
         for key, value in sandbox.environment().items():
             monkeypatch.setenv(key, value)
         section = {**sandbox.profile_section(), **settings}
         try:
-            return open_plugin(role, name, section, connector_context(state_dir), self.plugin)
+            return open_plugin(pm, role, name, section, connector_context(state_dir))
         except ConfigError as exc:
             pytest.fail(f"cannot open the {role} {name!r} for the sandbox: {exc}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterator, Mapping
 
+import pluggy
 import pytest
 
 from ..contracts import Source, SourceSandbox
@@ -79,12 +80,12 @@ class SourceContract(ContractBase):
         yield  # pragma: no cover
 
     @pytest.fixture
-    def open_source(self, sandbox: SourceSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[], Source]]:
+    def open_source(self, pm: pluggy.PluginManager, sandbox: SourceSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[], Source]]:
         """Opens the source for the sandbox as it is configured *now*; closed after the test."""
         opened: list[Source] = []
 
         def open_source() -> Source:
-            source = self._open("source", self.source_type, sandbox, self.source_settings, monkeypatch, tmp_path)
+            source = self._open(pm, "source", self.source_type, sandbox, self.source_settings, monkeypatch, tmp_path)
             opened.append(source)
             return source
 
@@ -175,7 +176,7 @@ class SourceContract(ContractBase):
         third = _read(source, first.bookmark, {})
         assert set(full_view(third, {})) == {one.source_id, two.source_id}, "with an empty `previous` a read must still give every user"
 
-    def test_bad_records_become_per_user_skips(self, sandbox: SourceSandbox, source: Source) -> None:
+    def test_bad_records_become_per_user_skips(self, pm: pluggy.PluginManager, sandbox: SourceSandbox, source: Source) -> None:
         bad = self.bad_identities()
         if not bad:
             pytest.skip("bad_identities() returned none")
@@ -186,7 +187,7 @@ class SourceContract(ContractBase):
         except Exception as exc:  # the promise under test: one bad user does not stop a read
             pytest.fail(f"a read with bad records raised {exc!r}; return them and let the host skip them")
         assert result.complete, f"bad records must not make a read incomplete ({result.reason})"
-        items = items_by_source(plan_read(result).items)
+        items = items_by_source(plan_read(pm, result).items)
         for user in bad:
             assert user.source_id in items, f"the bad record {user.source_id} was dropped; return it so the run reports why"
             item = items[user.source_id]
@@ -195,7 +196,7 @@ class SourceContract(ContractBase):
             )
         assert items[good.source_id].kind is ItemKind.CREATE, items[good.source_id].reason
 
-    def test_out_of_scope_users_carry_the_sources_reason(self, sandbox: SourceSandbox, source: Source) -> None:
+    def test_out_of_scope_users_carry_the_sources_reason(self, pm: pluggy.PluginManager, sandbox: SourceSandbox, source: Source) -> None:
         outside = self.out_of_scope_identities()
         if not outside:
             pytest.skip("out_of_scope_identities() returned none")
@@ -204,7 +205,7 @@ class SourceContract(ContractBase):
         result = _read(source)
         got = {i.source_id: i for i in result.identities}
         assert inside.source_id in got and got[inside.source_id].out_of_scope is None, "a plain member is in scope"
-        items = items_by_source(plan_read(result).items)
+        items = items_by_source(plan_read(pm, result).items)
         for user in outside:
             assert user.source_id in got, f"{user.source_id} was left out; return it with out_of_scope = the reason"
             reason = got[user.source_id].out_of_scope

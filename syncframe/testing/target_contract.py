@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Collection, Iterator, Mapping
 
+import pluggy
 import pytest
 
 from ..contracts import Target, TargetSandbox
@@ -59,14 +60,14 @@ class TargetContract(ContractBase):
         yield  # pragma: no cover
 
     @pytest.fixture
-    def target(self, sandbox: TargetSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Target]:
-        target = self._open("target", self.target_type, sandbox, self.target_settings, monkeypatch, tmp_path)
+    def target(self, pm: pluggy.PluginManager, sandbox: TargetSandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Target]:
+        target = self._open(pm, "target", self.target_type, sandbox, self.target_settings, monkeypatch, tmp_path)
         yield target
         target.close()
 
     @pytest.fixture
-    def harness(self, target: Target) -> Harness:
-        return Harness(target)
+    def harness(self, pm: pluggy.PluginManager, target: Target) -> Harness:
+        return Harness(target, pm)
 
     # -- helpers -------------------------------------------------------------------------
 
