@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -271,7 +270,7 @@ def test_commit_read_writes_bookmark_and_view_together(store):
 
 
 @pytest.mark.slow  # about 5 s on PostgreSQL, most of it the 100k rows' round trips
-def test_save_view_of_100k_records_is_quick(store):
+def test_save_view_of_100k_records_round_trips(store):
     view = {
         f"{i:08d}-0000-4000-8000-000000000000": {
             "source_id": f"{i:08d}-0000-4000-8000-000000000000",
@@ -283,16 +282,9 @@ def test_save_view_of_100k_records_is_quick(store):
         }
         for i in range(100_000)
     }
-    timings = []
-    for _ in range(2):  # into an empty view, then replacing a full one
-        wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(2):  # into an empty view, then replacing a full one (its speed: bench/)
         store.save_view("contoso", view)
-        timings.append((time.perf_counter() - wall, time.process_time() - cpu))
-    assert store.load_view("contoso") == view
-    # About 1-2 s each when the machine is idle. Our own CPU time stays low unless the
-    # rows go through the ORM one by one; the generous wall-clock bound catches one
-    # round trip per row (minutes) without failing on a busy CI machine.
-    assert all(cpu < 5 and wall < 30 for wall, cpu in timings), timings
+        assert store.load_view("contoso") == view
 
 
 # -- token cache -------------------------------------------------------------------------------------
