@@ -147,6 +147,8 @@ class DirectoryReader:
             "changed": len(changed),
             "removed": len(batch.removed),
             "rescoped": len(batch.identities) - len(changed),
+            # how the server told us about deletions: a list of them, or everyone still there
+            "phase": "present" if round_.delete_unpresented else "deletions",
             **self._how(membership),
         }
         return batch

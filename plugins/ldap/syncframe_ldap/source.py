@@ -130,7 +130,8 @@ class LdapSource(Source):
             batch.stats["why"] = why_full
         complete = batch.stopped is None
         incremental = batch.stats.get("read") == "syncrepl"
-        new_bookmark = Bookmark(batch.cookie, self.fingerprint()).encode() if complete and batch.cookie else None
+        # no cookie (no syncprov) is worth keeping too: the next run then says why it reads in full
+        new_bookmark = Bookmark(batch.cookie, self.fingerprint()).encode() if complete and self.flavour.syncrepl else None
         return ReadResult(
             tuple(batch.identities.values()),
             complete=complete,

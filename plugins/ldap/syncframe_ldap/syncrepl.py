@@ -22,7 +22,7 @@ import ldap
 from ldap.ldapobject import SimpleLDAPObject
 from ldap.syncrepl import SyncreplConsumer
 
-from .connection import REQUEST_TIMEOUT, close, connect
+from .connection import REQUEST_TIMEOUT, close, connect, error_text, result_code
 from .search import Entry, SearchStats, stopped
 
 #: the server cannot continue from this cookie (e-syncRefreshRequired, RFC 4533 section 2.5)
@@ -99,10 +99,13 @@ def run_round(
         while conn.syncrepl_poll(msgid=msgid, all=1, timeout=REQUEST_TIMEOUT):
             pass
     except ldap.UNAVAILABLE_CRITICAL_EXTENSION as exc:
-        raise SyncUnavailable(f"the server offers no content synchronisation for base_dn ({exc.args[0].get('desc', exc) if exc.args else exc})") from None
+        raise SyncUnavailable(f"the server offers no content synchronisation for base_dn ({error_text(exc)})") from None
+    except (ldap.UNWILLING_TO_PERFORM, ldap.PROTOCOL_ERROR) as exc:
+        # e.g. "consumer state is newer than provider" after the server was restored
+        # from a backup: a full read starts over, where every round would fail the same way
+        raise SyncUnavailable(f"the server refused the saved cookie ({error_text(exc)})") from None
     except ldap.LDAPError as exc:
-        info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-        if info.get("result") == SYNC_REFRESH_REQUIRED:
+        if result_code(exc) == SYNC_REFRESH_REQUIRED:
             raise SyncUnavailable("the server cannot continue from the saved cookie and asked for a full refresh") from None
         raise stopped(exc, "content synchronisation") from exc
     finally:
