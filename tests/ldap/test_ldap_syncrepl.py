@@ -78,6 +78,24 @@ def test_a_renamed_entry_keeps_its_id(make_source: Callable[..., Any], admin: An
     assert second.removed == ()
 
 
+def test_an_entry_that_leaves_the_filter_or_the_base_is_removed(make_source: Callable[..., Any], admin: Any, own_ou: str) -> None:
+    """syncprov reports an entry that no longer matches, or moved away, as deleted."""
+    ldap = python_ldap()
+    for n in range(3):
+        dn, attrs = person(f"u{n}", "User", str(n), own_ou, departmentNumber="Support")
+        admin.add_s(dn, list(attrs.items()))
+    source = make_source(base_dn=own_ou, filter="(departmentNumber=Support)")
+    first = read(source)
+    left = entry_uuid(admin, f"uid=u1,{own_ou}")
+    moved = entry_uuid(admin, f"uid=u2,{own_ou}")
+    admin.modify_s(f"uid=u1,{own_ou}", [(ldap.MOD_REPLACE, "departmentNumber", [b"Sales"])])
+    admin.rename_s(f"uid=u2,{own_ou}", "uid=u2", newsuperior=f"ou=service,{slapd.OPENLDAP_SUFFIX}")
+    second = read(source, first)
+    assert second.incremental and second.identities == ()
+    assert set(second.removed) == {left, moved}
+    admin.delete_s(f"uid=u2,ou=service,{slapd.OPENLDAP_SUFFIX}")
+
+
 def test_a_membership_change_rescopes_users_whose_entries_did_not_change(make_source: Callable[..., Any], admin: Any, own_ou: str) -> None:
     ldap = python_ldap()
     populate(admin, own_ou, 3)

@@ -12,7 +12,7 @@ source without it raises a ConfigError naming ``pip install 'syncframe[ldap]'``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from syncframe import hookimpl
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ldap.ldapobject import SimpleLDAPObject
 
@@ -155,7 +155,7 @@ class DirectoryReader:
 
     # -- groups ---------------------------------------------------------------------------
 
-    def _membership(self, identities: Any) -> Membership | None:
+    def _membership(self, identities: Iterable[Identity]) -> Membership | None:
         if not self.scope.groups:
             return None
         known = {normalize_dn(str(i.extra.get("dn"))) for i in identities if i.extra.get("dn")}

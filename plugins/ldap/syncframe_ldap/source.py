@@ -160,7 +160,7 @@ class LdapSource(Source):
 
     def check(self) -> list[CheckResult]:
         """Bind, base DN, one user, the groups, and whether incremental reads are possible."""
-        from .reader import SyncUnavailable  # noqa: F401 - python-ldap is there (checked in __init__)
+        # python-ldap is there (checked in __init__)
         from .search import ReadStopped, base_entry, paged_search
         from .syncrepl import current_cookie
 
