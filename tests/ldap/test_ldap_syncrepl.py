@@ -179,3 +179,16 @@ def test_a_server_without_syncprov_is_read_in_full_every_run(make_source: Callab
     again = read(source, first)
     assert not again.incremental and len(again.identities) == 12
     assert again.stats["why"] == "the server offered no content synchronisation"
+
+
+def test_a_view_without_dns_reads_in_full_when_groups_are_set(make_source: Callable[..., Any], admin: Any, own_ou: str) -> None:
+    """Group scope is decided by DN; a saved view without them would make everyone a non-member."""
+    populate(admin, own_ou, 2)
+    group = f"cn=g,{own_ou}"
+    admin.add_s(group, [("objectClass", [b"groupOfNames"]), ("cn", [b"g"]), ("member", [f"uid=u0,{own_ou}".encode()])])
+    source = make_source(base_dn=own_ou, groups=[group])
+    first = read(source)
+    stripped = {i.source_id: i.replace(extra={}) for i in first.identities}
+    again = source.read(first.bookmark, stripped, lambda n, total=None: None)
+    assert not again.incremental and again.stats["why"] == "the saved view does not hold every user's DN"
+    assert [i.username for i in again.identities if i.out_of_scope is None] == ["u0"]

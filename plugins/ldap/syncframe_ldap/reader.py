@@ -115,6 +115,9 @@ class DirectoryReader:
 
         :raises SyncUnavailable: the server cannot continue from the cookie.
         """
+        if self.scope.groups and any(not i.extra.get("dn") for i in previous.values()):
+            # group scope is decided by DN: without them everyone would look like a non-member
+            raise SyncUnavailable("the saved view does not hold every user's DN")
         batch = Batch(cookie=cookie)
         try:
             round_ = run_round(self.config, self.password, self.where, self.user_filter, self.mapper.attributes(), cookie, self.stats)
