@@ -28,12 +28,14 @@ from test_ldap_cli import CONNECTOR, Lab
 OU = f"ou=staff,{slapd.OPENLDAP_SUFFIX}"
 USERS = 60
 PAGE = 20
+GROUP = f"cn=phones,{OU}"
+GROUP_LDIF = f"\ndn: {GROUP}\nobjectClass: groupOfNames\ncn: phones\nmember: uid=user00000,{OU}\n"
 
 
 @pytest.fixture
 def server() -> Iterator[slapd.ThrowawaySlapd]:
     ldap_support.require()
-    with slapd.ThrowawaySlapd(data={slapd.OPENLDAP_SUFFIX: bulk_ldif(USERS, OU)}, syncprov=False) as started:
+    with slapd.ThrowawaySlapd(data={slapd.OPENLDAP_SUFFIX: bulk_ldif(USERS, OU) + GROUP_LDIF}, syncprov=False) as started:
         yield started
 
 
@@ -109,3 +111,12 @@ def test_the_source_reports_where_the_read_stopped(make_source: Callable[..., An
     assert not result.complete and len(result.identities) == PAGE
     assert result.bookmark is None
     assert "went away" in (result.reason or "")
+
+
+def test_groups_cut_short_leave_everyone_out_of_scope(make_source: Callable[..., Any], server: slapd.ThrowawaySlapd) -> None:
+    """Every user read (one page), then the server goes before the groups are: nobody is managed."""
+    source = make_source(server=server, base_dn=OU, page_size=USERS + 10, groups=[GROUP])
+    result = source.read(None, {}, lambda n, total=None: server.kill())
+    assert not result.complete and len(result.identities) == USERS
+    assert (result.reason or "").startswith("the users were read, but not the groups: the LDAP server went away")
+    assert {i.out_of_scope for i in result.identities} == {"out of scope: the read stopped before group membership was known"}

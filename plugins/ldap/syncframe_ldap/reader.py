@@ -95,11 +95,15 @@ class DirectoryReader:
                     if identity is not None:
                         batch.identities[identity.source_id] = identity
                 progress(len(page), None)
-            membership = self._membership(batch.identities.values())
         except ReadStopped as exc:
             if not batch.identities:
                 raise SyncError(f"the LDAP read stopped before any user was read: {exc}") from None
             batch.stopped = f"the full read stopped after {len(batch.identities)} users: {exc}"
+        else:
+            try:
+                membership = self._membership(batch.identities.values())
+            except ReadStopped as exc:
+                batch.stopped = f"the users were read, but not the groups: {exc}"
         batch.identities = {sid: self.scope.apply(i, membership) for sid, i in batch.identities.items()}
         batch.stats = {"read": "full", **self._how(membership)}
         return batch
