@@ -22,6 +22,7 @@ installed.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -290,7 +291,7 @@ class ThrowawaySlapd:
         # -d 0: stay in the foreground (so we own the process) and print nothing
         self._proc = subprocess.Popen(
             [SLAPD, "-F", str(self.run_dir / "slapd.d"), "-h", urls, "-d", "0"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
         )
         log.close()
         deadline = time.monotonic() + 15
@@ -350,6 +351,14 @@ class ThrowawaySlapd:
         )
         if result.returncode != 0:
             raise SlapdError(f"slapadd {' '.join(args)} failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+
+
+def _die_with_parent() -> None:
+    """In the child: a server whose test run was killed must not live on (Linux' PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _accepts(port: int) -> bool:
