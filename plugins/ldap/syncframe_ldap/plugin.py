@@ -74,3 +74,17 @@ def syncframe_register_sources(register: Callable[..., None]) -> None:
 @hookimpl
 def syncframe_register_templates(register: Callable[..., None]) -> None:
     register("ldap", TEMPLATE, description="LDAP: OpenLDAP or Active Directory users into pascom")
+
+
+# ``demo`` and ``sandbox`` start the first source sandbox listed, and entry points load
+# alphabetically: tryfirst lists this one after the plugins without it, so the bundled
+# demo stays on its simulators and needs no slapd
+@hookimpl(tryfirst=True)
+def syncframe_register_sandboxes(register: Callable[..., None]) -> None:
+    def slapd_sandbox() -> object:
+        # imported on demand: only `syncframe sandbox --source LDAP` and tests start slapd
+        from .sandbox import SlapdSandbox
+
+        return SlapdSandbox()
+
+    register("source", SOURCE_NAME, slapd_sandbox)
