@@ -83,11 +83,11 @@ class DirectoryReader:
         :raises SyncError: the read stopped before a single user was read.
         """
         batch = Batch()
-        # the cookie first: a change made while we page shows up again next round
-        if self.flavour.syncrepl:
-            batch.cookie = current_cookie(self.config, self.password, self.where, self.user_filter, self.stats)
         membership: Membership | None = None
         try:
+            # the cookie first: a change made while we page shows up again next round
+            if self.flavour.syncrepl:
+                batch.cookie = current_cookie(self.config, self.password, self.where, self.user_filter, self.stats)
             pages = paged_search(self.connection(), self.base_dn, self.user_filter, self.mapper.attributes(), self.page_size, self.stats)
             for page in pages:
                 for dn, attrs in page:
