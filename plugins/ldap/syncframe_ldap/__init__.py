@@ -1,0 +1,1 @@
+"""syncframe plugin package ldap: the LDAP source (OpenLDAP, Active Directory)."""
