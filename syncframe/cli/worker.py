@@ -43,6 +43,8 @@ def _event_line(event: dict[str, Any]) -> str:
         style = {"ok": "green", "held": "yellow"}.get(str(event.get("status")), "red")
         extra = f" — {event['error']}" if event.get("error") else ""
         return f"[{style}]{name}: {event.get('status')}[/] ({changes}){extra} [dim]job {event.get('job_id')}, run {event.get('run_id')}[/]"
+    if kind == "start":
+        return f"[dim]{name}: running job {event.get('job_id')}[/]"
     if kind == "deferred":
         return f"[dim]{name}: due, queued as job {event.get('job_id')}[/]"
     if kind == "skipped":

@@ -124,6 +124,7 @@ def _run(services: Services, name: str, allow_removals: int, job_id: int | None)
         services.on_event({"event": "skipped", "name": name, "reason": "no such connector any more", "job_id": job_id})
         return {"status": "gone"}
     connector = load_profile(row.profile_text, services.pm, name)
+    services.on_event({"event": "start", "name": name, "job_id": job_id})
     runner = ConnectorRunner(connector, services.pm, services.store, stop=services.stop, release=f"syncframe run {name}")
     try:
         outcome = runner.run(allow_removals=allow_removals, holder=f"{services.holder}, job {job_id}")
