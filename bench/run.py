@@ -34,7 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="N = 1,000 only and a small SDK comparison (under 2 minutes).")
     p.add_argument("--sizes", help="Comma-separated N for scenarios 1-3 (default 1000,10000,100000; quick: 1000).")
-    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6).")
+    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6), workers (7).")
+    p.add_argument("--worker-connectors", type=int, help="Connectors in scenario 7 (default 200; quick: 10).")
+    p.add_argument("--worker-users", type=int, default=100, help="Users per connector in scenario 7 (default 100).")
+    p.add_argument("--worker-counts", help="Worker processes compared in scenario 7 (default 1,2,4; quick: 1,2).")
     p.add_argument("--graph-latency", type=float, default=0.05, help="Seconds per Graph/login request (default 0.05).")
     p.add_argument("--pascom-latency", type=float, default=0.02, help="Seconds per pascom request (default 0.02).")
     p.add_argument("--concurrency", type=int, default=8, help="The profile's concurrency (default 8).")
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000,100000")).split(",")]
     plan_sizes = [int(s) for s in (args.plan_sizes or ("10000,20000" if args.quick else "100000,200000")).split(",")]
     sdk_users = args.sdk_users or (1000 if args.quick else 10000)
-    only = set((args.only or "planning,sdk,throttle,import").split(","))
+    only = set((args.only or "planning,sdk,throttle,import,workers").split(","))
     started = time.perf_counter()
     deadline = None if args.budget is None else started + args.budget
     notes: list[str] = []
@@ -97,6 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         n, every = (1000, 2) if args.quick else (10000, 4)
         log(f"[6] throttled read of {n:,} users (one Graph request in {every} answered 429, Retry-After: 1)")
         data["scenarios"]["throttle"] = scenarios.throttled_read(n, args.graph_latency, every=every, retry_after=1, log=log)
+    if "workers" in only:
+        from harness import workers
+
+        connectors = args.worker_connectors or (10 if args.quick else 200)
+        counts = [int(c) for c in (args.worker_counts or ("1,2" if args.quick else "1,2,4")).split(",")]
+        log(f"[7] one no-change cycle of {connectors} connectors x {args.worker_users} users: worker processes {counts} vs serve --workers")
+        data["scenarios"]["workers"] = workers.worker_cycles(connectors, args.worker_users, counts, args.graph_latency, args.pascom_latency, log)
     if "import" in only:
         log(f"[1-3] import, no-change resync, 1 % churn at N = {', '.join(f'{n:,}' for n in sizes)}")
         chains: list[dict[str, Any]] = []
@@ -233,6 +243,15 @@ def build_rows(s: dict[str, Any]) -> list[Row]:
                 rows.append(Row("6", "extra wall time over the unthrottled read / waits announced", round(thr["extra_wall_s"] / thr["announced_wait_s"], 3), "×", 1.0, "~"))
         rows.append(Row("6", "extra Graph requests beyond the retries", thr["extra_requests"], "", 0, "=="))
         rows.append(Row("6", "throttled read complete", int(bool(t.get("complete"))), "", 1, "=="))
+    cycles = s.get("workers")
+    if cycles:
+        tag = f"{cycles['connectors']} connectors × {cycles['users']} users, no-change cycle"
+        for w, sv in zip(cycles["workers"], cycles["serve"]):
+            n = w["processes"]
+            rows.append(Row("7", f"{tag}: {n} worker process(es), wall time", w["wall_s"], "s", note=f"{w['left']} jobs left, {w['failed_jobs']} failed"))
+            rows.append(Row("7", f"{tag}: serve --workers {n}, wall time", sv["wall_s"], "s", note=", ".join(f"{k} {v}" for k, v in sorted(sv["statuses"].items()))))
+            if n > 1:
+                rows.append(Row("7", f"{tag}: speed-up of {n} worker processes over 1", w["speedup"], "×", note=f"serve --workers {n} over 1: {sv['speedup']}×"))
     return rows
 
 
