@@ -78,6 +78,8 @@ async def run_worker(
                 async with app.open_async():
                     if not await schema_present(app):
                         raise SchemaMissing("the job queue's tables are missing: run 'syncframe worker --init' once")
+                    if stop.is_set():  # stopped while connecting
+                        break
                     on_event({"event": "started", "message": f"worker {name} listening on {', '.join(queues or ['every queue'])}"})
                     current = asyncio.create_task(
                         app.run_worker_async(
@@ -94,6 +96,8 @@ async def run_worker(
                     pause = 1.0
                     with contextlib.suppress(asyncio.CancelledError):
                         await current
+                    if not stop.is_set():  # its heartbeat or listener failed: it stopped on its own
+                        on_event({"event": "reconnecting", "message": f"the worker stopped (database connection lost?); starting again in {pause:.0f}s"})
             except SchemaMissing:
                 raise
             except Exception as exc:  # the database went away: start again once it answers

@@ -86,3 +86,31 @@ def test_without_the_worker_extra_the_cli_says_what_to_install(postgres_url: str
     result = subprocess.run([sys.executable, "-c", code, "--state", postgres_url, "worker"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "pip install 'syncframe[worker]'" in result.stderr
+
+
+def test_jobs_tells_a_running_job_from_one_whose_worker_went_silent(state: str) -> None:
+    import asyncio
+
+    import psycopg
+
+    from syncframe.worker.database import queue_conninfo
+    from syncframe.worker.tasks import build_app, make_connector
+
+    _cli(state, "worker", "--init")
+    job_id = json.loads(_cli(state, "enqueue", "acme")[1])["job_id"]
+    app = build_app(make_connector(queue_conninfo(state), max_size=2))
+
+    async def take() -> int:
+        async with app.open_async():
+            worker_id = await app.job_manager.register_worker()
+            job = await app.job_manager.fetch_job(queues=None, worker_id=worker_id)
+            assert job is not None and job.id == job_id
+            return worker_id
+
+    worker_id = asyncio.run(take())
+    listed = json.loads(_cli(state, "jobs", "--heartbeat", "10")[1])
+    assert [(j["id"], j["connector"], j["state"], j["worker"]) for j in listed] == [(job_id, "acme", "running", f"worker {worker_id}")]
+    with psycopg.connect(queue_conninfo(state), autocommit=True) as connection:
+        connection.execute("UPDATE procrastinate_workers SET last_heartbeat = NOW() - INTERVAL '1 hour' WHERE id = %s", (worker_id,))
+    listed = json.loads(_cli(state, "jobs", "--heartbeat", "10")[1])
+    assert [(j["id"], j["state"]) for j in listed] == [(job_id, "stalled")]
