@@ -40,10 +40,16 @@ def _create_database() -> tuple[str, Callable[[], None]]:
     from sqlalchemy.engine import make_url
 
     admin_url = make_url(ADMIN_URL)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     name = f"syncframe_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        raise RuntimeError(f"no PostgreSQL server answers at {admin_url.render_as_string(hide_password=True)}") from exc
 
     def drop() -> None:
         with admin.connect() as connection:
