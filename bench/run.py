@@ -1,8 +1,11 @@
 #!/usr/bin/env python
-"""syncframe's benchmark: one command, six measurements, a JSON file and a table.
+"""syncframe's benchmark: one command, seven measurements, a JSON file and a table.
 
-    python bench/run.py            # full: N = 1,000 / 10,000 / 100,000 (8-10 minutes on 2 cores)
-    python bench/run.py --quick    # N = 1,000 and a small SDK comparison (under 2 minutes)
+    python bench/run.py            # full: N = 1,000 / 10,000 / 100,000, 200 connectors on workers
+    python bench/run.py --quick    # N = 1,000, a small SDK comparison, 10 connectors on workers
+
+Scenario 7 (workers) needs the PostgreSQL server at 127.0.0.1:5432 and the ``worker``
+extra; without them it is reported as not run.
 
 The Graph and pascom simulators run in this process with simulated latency;
 syncframe runs as ``syncframe run --profile ... --yes --json`` subprocesses (and
@@ -34,7 +37,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="N = 1,000 only and a small SDK comparison (under 2 minutes).")
     p.add_argument("--sizes", help="Comma-separated N for scenarios 1-3 (default 1000,10000,100000; quick: 1000).")
-    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6).")
+    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6), workers (7).")
+    p.add_argument("--worker-connectors", type=int, help="Connectors in scenario 7 (default 200; quick: 10).")
+    p.add_argument("--worker-users", type=int, help="Users per connector in scenario 7 (default 100; quick: 20).")
+    p.add_argument("--worker-counts", help="Worker processes compared in scenario 7 (default 1,2,4; quick: 1,2).")
     p.add_argument("--graph-latency", type=float, default=0.05, help="Seconds per Graph/login request (default 0.05).")
     p.add_argument("--pascom-latency", type=float, default=0.02, help="Seconds per pascom request (default 0.02).")
     p.add_argument("--concurrency", type=int, default=8, help="The profile's concurrency (default 8).")
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000,100000")).split(",")]
     plan_sizes = [int(s) for s in (args.plan_sizes or ("10000,20000" if args.quick else "100000,200000")).split(",")]
     sdk_users = args.sdk_users or (1000 if args.quick else 10000)
-    only = set((args.only or "planning,sdk,throttle,import").split(","))
+    only = set((args.only or "planning,sdk,throttle,import,workers").split(","))
     started = time.perf_counter()
     deadline = None if args.budget is None else started + args.budget
     notes: list[str] = []
@@ -97,6 +103,18 @@ def main(argv: list[str] | None = None) -> int:
         n, every = (1000, 2) if args.quick else (10000, 4)
         log(f"[6] throttled read of {n:,} users (one Graph request in {every} answered 429, Retry-After: 1)")
         data["scenarios"]["throttle"] = scenarios.throttled_read(n, args.graph_latency, every=every, retry_after=1, log=log)
+    if "workers" in only:
+        from harness import workers
+
+        connectors = args.worker_connectors or (10 if args.quick else 200)
+        counts = [int(c) for c in (args.worker_counts or ("1,2" if args.quick else "1,2,4")).split(",")]
+        users = args.worker_users or (20 if args.quick else 100)
+        log(f"[7] one no-change cycle of {connectors} connectors x {users} users: worker processes {counts} vs serve --workers")
+        try:
+            data["scenarios"]["workers"] = workers.worker_cycles(connectors, users, counts, args.graph_latency, args.pascom_latency, log)
+        except (ImportError, OSError, RuntimeError) as exc:  # no PostgreSQL, no worker extra
+            log(f"  not run: {exc}")
+            data["scenarios"]["workers"] = {"skipped": f"{type(exc).__name__}: {exc}"}
     if "import" in only:
         log(f"[1-3] import, no-change resync, 1 % churn at N = {', '.join(f'{n:,}' for n in sizes)}")
         chains: list[dict[str, Any]] = []
@@ -233,6 +251,17 @@ def build_rows(s: dict[str, Any]) -> list[Row]:
                 rows.append(Row("6", "extra wall time over the unthrottled read / waits announced", round(thr["extra_wall_s"] / thr["announced_wait_s"], 3), "×", 1.0, "~"))
         rows.append(Row("6", "extra Graph requests beyond the retries", thr["extra_requests"], "", 0, "=="))
         rows.append(Row("6", "throttled read complete", int(bool(t.get("complete"))), "", 1, "=="))
+    cycles = s.get("workers")
+    if cycles and cycles.get("skipped"):
+        rows.append(Row("7", "workers vs serve", None, note="not run: " + cycles["skipped"][:200]))
+    elif cycles:
+        tag = f"{cycles['connectors']} connectors × {cycles['users']} users, no-change cycle"
+        for w, sv in zip(cycles["workers"], cycles["serve"]):
+            n = w["processes"]
+            rows.append(Row("7", f"{tag}: {n} worker process(es), wall time", w["wall_s"], "s", note=f"{w['left']} jobs left, {w['failed_jobs']} failed"))
+            rows.append(Row("7", f"{tag}: serve --workers {n}, wall time", sv["wall_s"], "s", note=", ".join(f"{k} {v}" for k, v in sorted(sv["statuses"].items()))))
+            if n > 1:
+                rows.append(Row("7", f"{tag}: speed-up of {n} worker processes over 1", w["speedup"], "×", note=f"serve --workers {n} over 1: {sv['speedup']}×"))
     return rows
 
 

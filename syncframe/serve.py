@@ -48,6 +48,20 @@ def backoff_delay(interval: float, failures: int, cap: float = DAY) -> float:
     return min(interval * 2 ** min(failures - 1, 32), max(cap, interval))
 
 
+def failures_after(failures: int, status: str, stopped: bool = False) -> int:
+    """Failed runs in a row after a run that ended with ``status``.
+
+    ``ok`` and ``held`` reset the count (held removals wait for a person, not for a
+    back-off); a run ``aborted`` because syncframe was stopping is nobody's failure;
+    anything else counts. ``syncframe worker`` folds run history through this too.
+    """
+    if status in ("ok", "held"):
+        return 0
+    if status == "aborted" and stopped:
+        return failures
+    return failures + 1
+
+
 @dataclass
 class _Slot:
     """What the scheduler knows about one connector."""
@@ -216,13 +230,10 @@ class Scheduler:
         outcome: Outcome | None = value if what == "run" else None
         status = outcome.status if outcome is not None else "failed"
         error = value if outcome is None else outcome.report.get("error")
-        if status in ("ok", "held"):
-            slot.failures = 0
-        elif status == "aborted" and self.stop.is_set():
-            pass  # stopped by us: not the connector's failure
-        else:
-            slot.failures += 1
+        failures = failures_after(slot.failures, status, stopped=self.stop.is_set())
+        if failures > slot.failures:
             self.failed_runs += 1
+        slot.failures = failures
         delay = backoff_delay(interval, slot.failures)
         slot.next_due = now + delay * self.scale
         event: dict[str, Any] = {"event": "run", "name": name, "status": status, "error": error, "failures": slot.failures, "next_in": delay}
