@@ -10,13 +10,19 @@ request, so the bundle the profile names is the one used.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception, retry_if_result, stop_after_attempt, stop_after_delay
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    retry_if_result,
+    wait_exponential_jitter,
+    wait_random_exponential,
+)
 
 log = logging.getLogger("syncframe.http")
 
@@ -58,12 +64,29 @@ def retry_after_seconds(response: requests.Response | None) -> float | None:
 
 @dataclass
 class RetryPolicy:
-    """How hard to try: attempts, a total time budget, and backoff when no Retry-After."""
+    """How hard to try.
+
+    A ``Retry-After`` header is waited as it says. Without one, a 429 (the service is
+    throttling: most directory throttling answers carry no header) backs off patiently,
+    exponentially from ``throttle_base`` up to ``throttle_max`` seconds with jitter;
+    a 5xx or a connection error backs off quickly (full jitter below
+    ``backoff_base * 2**n``, at most ``backoff_max``).
+
+    Budgets bound every wait, a long ``Retry-After`` included (it is not slept at all
+    when it would overrun them): ``budget_seconds`` for one request, and
+    ``total_budget_seconds`` for all requests counted in one :class:`RetryStats`
+    (a source resets its stats per read, so that is the read's budget).
+    """
 
     attempts: int = 6
-    budget_seconds: float = 120.0
+    budget_seconds: float = 300.0
     backoff_base: float = 0.5
     backoff_max: float = 30.0
+    #: 429 without Retry-After: 2, 4, 8, ... seconds (plus jitter), at most 60, at most this many tries
+    throttle_base: float = 2.0
+    throttle_max: float = 60.0
+    throttle_attempts: int = 10
+    total_budget_seconds: float | None = None
     statuses: frozenset[int] = RETRY_STATUSES
     #: injectable for tests and benchmarks that count waits
     sleep: Callable[[float], None] = time.sleep
@@ -77,6 +100,15 @@ class RetryStats:
         self.waited = 0.0
 
 
+def _throttled_without_hint(state: RetryCallState) -> bool:
+    """The last answer was a 429 that did not say how long to wait."""
+    outcome = state.outcome
+    if outcome is None or outcome.failed:
+        return False
+    response = outcome.result()
+    return response.status_code == 429 and retry_after_seconds(response) is None
+
+
 def send_with_retries(
     session: requests.Session,
     method: str,
@@ -87,22 +119,39 @@ def send_with_retries(
 ) -> requests.Response:
     """Send a request, retrying 429/5xx and connection errors within the policy.
 
-    Waits what ``Retry-After`` says, else exponential backoff with full jitter. Returns
-    the last response (which may still be a 429/5xx once the budget is spent); raises
-    the last connection error when every attempt failed to connect.
+    Returns the last response (which may still be a 429/5xx once the budget is spent,
+    or when ``Retry-After`` asks for longer than the budget allows); raises the last
+    connection error when every attempt failed to connect.
     """
     policy = policy or RetryPolicy()
+    quick = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
+    patient = wait_exponential_jitter(multiplier=policy.throttle_base, max=policy.throttle_max, jitter=policy.throttle_base)
+    waited = 0.0  # by this request: with an injected sleep no wall-clock time passes
 
     def wait(state: RetryCallState) -> float:
         response = state.outcome.result() if state.outcome and not state.outcome.failed else None
         announced = retry_after_seconds(response)
         if announced is not None:
             return announced
-        cap = min(policy.backoff_max, policy.backoff_base * (2 ** (state.attempt_number - 1)))
-        return random.uniform(0, cap)
+        return float(patient(state) if _throttled_without_hint(state) else quick(state))
+
+    def stop(state: RetryCallState) -> bool:
+        limit = policy.throttle_attempts if _throttled_without_hint(state) else policy.attempts
+        if state.attempt_number >= limit:
+            return True
+        upcoming = state.upcoming_sleep
+        spent = max(waited, state.seconds_since_start or 0.0)
+        beyond = spent + upcoming > policy.budget_seconds
+        if not beyond and policy.total_budget_seconds is not None and stats is not None:
+            beyond = stats.waited + upcoming > policy.total_budget_seconds
+        if beyond:
+            log.warning("not waiting %.1fs more for %s %s: beyond the retry budget", upcoming, method, _redact(url))
+        return beyond
 
     def before_sleep(state: RetryCallState) -> None:
+        nonlocal waited
         seconds = state.next_action.sleep if state.next_action else 0.0
+        waited += seconds
         if stats is not None:
             stats.retries += 1
             stats.waited += seconds
@@ -111,7 +160,7 @@ def send_with_retries(
         log.info("retrying %s %s after %s in %.2fs", method, _redact(url), what, seconds)
 
     retrying = Retrying(
-        stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.budget_seconds),
+        stop=stop,
         wait=wait,
         retry=retry_if_exception(_transient)
         | retry_if_result(lambda r: r.status_code in policy.statuses),

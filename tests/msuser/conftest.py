@@ -49,16 +49,16 @@ def make_source(
     sim: GraphSimulator, monkeypatch: pytest.MonkeyPatch, waits: Waits, echoed: list[str], state_store: StateStore
 ) -> Callable[..., MsuserSource]:
     """Build an MSUSER source for the simulator; keyword arguments override [source] keys
-    (None removes one). ``clock=`` sets the source's clock."""
+    (None removes one). ``clock=`` sets the source's clock, ``policy=`` its retries."""
     monkeypatch.setenv(SECRET_ENV, sim.client_secret)
     opened: list[MsuserSource] = []
 
-    def make(clock: Callable[[], float] | None = None, **overrides: Any) -> MsuserSource:
+    def make(clock: Callable[[], float] | None = None, policy: RetryPolicy | None = None, **overrides: Any) -> MsuserSource:
         section = {**GraphSandbox(simulator=sim).profile_section(), **overrides}
         section = {k: v for k, v in section.items() if v is not None}
         config = MsuserSchema().load(section)
         context = ConnectorContext(name="m365", profile={}, token_store=state_store.token_store("m365:source"), echo=echoed.append)
-        kwargs: dict[str, Any] = {"policy": RetryPolicy(attempts=5, budget_seconds=600, sleep=waits)}
+        kwargs: dict[str, Any] = {"policy": policy or RetryPolicy(attempts=5, budget_seconds=600, sleep=waits)}
         if clock is not None:
             kwargs["clock"] = clock
         source = MsuserSource(config, context, **kwargs)

@@ -6,6 +6,7 @@ import pytest
 
 from msuser_helpers import graph_paths, view
 from syncframe import AuthenticationError, RetriableSyncError
+from syncframe.sdk import RetryPolicy
 from syncframe_msuser.simulator import BAD_JSON, TRUNCATE
 
 USERS = 2100  # three pages of 999 on /users
@@ -29,12 +30,41 @@ def test_429_honours_retry_after(sim, make_source, tenant, waits) -> None:
     assert result.stats["requests"] == 4 + 2
 
 
-def test_429_without_retry_after_backs_off_exponentially_with_jitter(sim, make_source, tenant, waits) -> None:
-    sim.switches.throttle(next_n=3, retry_after=None)
-    result = read(make_source())
-    assert result.complete and result.stats["retries"] == 3
-    # RetryPolicy(backoff_base=0.5): caps 0.5, 1, 2 (full jitter below each)
-    assert len(waits) == 3 and all(0 <= w <= cap for w, cap in zip(waits, (0.5, 1.0, 2.0)))
+def test_429_without_retry_after_backs_off_patiently_up_to_about_a_minute(sim, make_source, tenant, waits) -> None:
+    """Most directory throttling answers carry no Retry-After: 2, 4, 8, ... seconds with
+    jitter, never more than 60, and the read goes on once Graph lets it."""
+    sim.switches.throttle(next_n=7, retry_after=None)
+    result = read(make_source(policy=RetryPolicy(sleep=waits)))
+    assert result.complete and len(result.identities) == USERS and result.stats["retries"] == 7
+    floors = (2, 4, 8, 16, 32, 60, 60)
+    assert all(floor <= w <= min(60.0, floor + 2) for w, floor in zip(waits, floors)), list(waits)
+
+
+def test_429_without_retry_after_gives_up_within_the_request_budget(sim, make_source, tenant, waits) -> None:
+    sim.switches.throttle(next_n=1000, retry_after=None)
+    with pytest.raises(RetriableSyncError, match="429"):
+        read(make_source(policy=RetryPolicy(budget_seconds=200, sleep=waits)))
+    assert sum(waits) <= 200 and max(waits) >= 30  # patient, but bounded
+
+
+def test_a_retry_after_beyond_the_budget_is_not_slept(sim, make_source, tenant, waits) -> None:
+    """A huge Retry-After is not waited in full: the budget bounds it, and the error says why."""
+    sim.switches.throttle(next_n=1, retry_after=3600)
+    with pytest.raises(RetriableSyncError, match="asked to wait 3600s"):
+        read(make_source(policy=RetryPolicy(budget_seconds=300, sleep=waits)))
+    assert list(waits) == []
+
+
+def test_the_reads_budget_bounds_the_waits_of_all_its_requests(sim, make_source, tenant, waits) -> None:
+    """Every request may wait 40 s, but the read as a whole only 100 s: page 3 is not reached."""
+    source = make_source(policy=RetryPolicy(budget_seconds=300, total_budget_seconds=100, sleep=waits))
+    sim.switches.throttle(every=2, retry_after=40)
+    result = read(source)
+    assert not result.complete and "429" in result.reason
+    assert list(waits) == [40.0, 40.0] and result.stats["waited"] == 80.0
+    sim.switches.throttle()  # the budget is per read: the next read starts afresh
+    waits.clear()
+    assert read(source).complete
 
 
 @pytest.mark.parametrize("status", [500, 503, 504])

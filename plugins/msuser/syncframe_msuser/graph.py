@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from syncframe import AuthenticationError, RetriableSyncError, SyncError
-from syncframe.sdk import RetryPolicy, RetryStats, send_with_retries
+from syncframe.sdk import RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
 
 from .auth import GraphAuth
 
@@ -222,6 +222,12 @@ class GraphClient:
                 )
             )
         if status == 429 or status >= 500:
+            announced = retry_after_seconds(response)
+            if announced is not None and announced > self.policy.throttle_max:
+                return GraphUnavailable(
+                    f"Microsoft Graph answered {status} {code} for {where} and asked to wait {announced:g}s (Retry-After), "
+                    f"longer than the retry budget allows; the next run tries again"
+                )
             return GraphUnavailable(f"Microsoft Graph kept answering {status} {code} for {where} past the retry budget")
         return GraphError(f"Microsoft Graph answered {where} with {status} {code}: {message}", status=status, code=code)
 

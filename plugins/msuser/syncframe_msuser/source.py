@@ -56,6 +56,8 @@ GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 #: advanced queries (the user cast, $count) need this header on every page
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 BOOKMARK_VERSION = 1
+#: the most seconds one read may spend waiting on throttling and retries, all requests together
+READ_RETRY_BUDGET = 600.0
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class MsuserSource(Source):
         self.endpoints = resolve(config)
         self.clock = clock
         self.session = CASession(config.get("ca_bundle"))
-        policy = policy or RetryPolicy()
+        policy = policy or RetryPolicy(total_budget_seconds=READ_RETRY_BUDGET)
         timeout = float(config.get("timeout", 60.0))
         # the secret is read and checked here: a ConfigError before any request
         self.auth = GraphAuth(
