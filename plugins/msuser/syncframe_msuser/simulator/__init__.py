@@ -50,7 +50,9 @@ Switches (``sim.switches`` a.k.a. ``sim.faults``)
     endpoint=None, mode="truncate"|"bad_json")``; ``short_page(page, times=1, endpoint=None)``;
     ``set_token_lifetime(seconds)``; ``reset()``. Permissions: ``grant_roles``.
     Paging knobs: ``sim.graph.users_page_size`` (100), ``sim.graph.delta_page_size`` (200),
-    ``sim.graph.delta_token_retention`` (7 days); ``sim.invalidate_delta_tokens()``.
+    ``sim.graph.delta_token_retention`` (7 days); ``sim.invalidate_delta_tokens()``;
+    ``sim.graph.skiptoken_lifetime`` (600 s) and ``sim.graph.forget_listings()`` (listing
+    next links then answer 400 ``Directory_ExpiredPageToken``).
 
 Request log
     ``sim.requests`` -> [RequestRecord(method, path, query, status, seconds)] (status 0 = dropped);
@@ -70,6 +72,15 @@ Served endpoints (same host and port)
     ``GET /users/{id}/presence``, ``GET /communications/presences/{id}``,
     ``POST /communications/getPresencesByUserId`` (<= 650 ids), ``POST /$batch`` (<= 20).
     Details in :mod:`.login` and :mod:`.graph`.
+
+Strict where Graph is strict (Microsoft's "advanced query capabilities" page)
+    ``$count=true`` without ``ConsistencyLevel: eventual`` is silently ignored (no
+    ``@odata.count``); ``/users/$count`` without it is 400 ``Request_BadRequest``; the cast
+    ``.../transitiveMembers/microsoft.graph.user`` needs both and is 400
+    ``Request_UnsupportedQuery`` otherwise, as are ``ne``/``not``/``endsWith`` and an ``in``
+    of more than 15 values. Delta leaves out the properties a user never had, and with
+    ``$select`` a restored user is no change (microsoftgraph/microsoft-graph-docs#5821):
+    only a full read sees it back.
 
 Deliberate simplifications
     Delta rounds after the first return only the changed properties (+ ``id``), whether or not

@@ -128,5 +128,6 @@ def generate_user_records(
         if guest:
             record["externalUserState"] = "Accepted"
             record["creationType"] = "Invitation"
-        records.append(record)
+        # what a user does not have was never set (Graph shows it as null, delta leaves it out)
+        records.append({k: v for k, v in record.items() if v is not None})
     return records

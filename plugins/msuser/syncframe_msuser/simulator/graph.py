@@ -46,7 +46,7 @@ from .schema import (
     unset_value,
 )
 from .switches import BAD_JSON, SHORT, TRUNCATE, DROP
-from .tenant import FULL, PARTIAL, DeltaEntry
+from .tenant import FULL, PARTIAL, RESTORED_FULL, DeltaEntry
 from .tokens import GRAPH_APP_ID, GRAPH_RESOURCE, signing_key
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,6 +83,9 @@ class GraphService:
         self.delta_page_size = 200
         #: deltaLinks older than this (seconds, simulator clock) answer 410 syncStateNotFound
         self.delta_token_retention = 7 * 24 * 3600.0
+        #: listing skip tokens older than this answer 400 Directory_ExpiredPageToken (the
+        #: service's lifetime is unpublished: "minutes"; 10 is assumed)
+        self.skiptoken_lifetime = 600.0
         self._delta_epoch = 0
         self._snap_lock = threading.Lock()
         self._snapshots: OrderedDict[str, Sequence[Any]] = OrderedDict()
@@ -98,6 +101,11 @@ class GraphService:
         """Every deltaLink and delta nextLink handed out so far becomes 410 Gone."""
         with self._snap_lock:
             self._delta_epoch += 1
+
+    def forget_listings(self) -> None:
+        """Drop every listing snapshot: their next links answer ``Directory_ExpiredPageToken``."""
+        with self._snap_lock:
+            self._snapshots.clear()
 
     def _remember(self, items: Sequence[Any]) -> str:
         key = secrets.token_hex(6)
@@ -145,16 +153,20 @@ class GraphService:
         value = request.args.get("$" + name)
         return value if value is not None else request.args.get(name)
 
-    def _count_requested(self, request: Request) -> tuple[bool, bool]:
-        """(``$count=true`` given, advanced query allowed)."""
+    def _count_requested(self, request: Request) -> bool:
+        """Whether this is an advanced query: ``$count=true`` *and* ``ConsistencyLevel: eventual``.
+
+        Without the header the service silently ignores ``$count=true`` (no
+        ``@odata.count``, no advanced operators), as Microsoft documents it.
+        """
         raw = self._arg(request, "count")
         if raw is not None and raw.lower() not in ("true", "false"):
             raise bad_request(f"Invalid value '{raw}' for $count query option found. The $count query option requires a Boolean value.")
-        count = (raw or "").lower() == "true"
-        eventual = request.headers.get("ConsistencyLevel", "").lower() == "eventual"
-        if count and not eventual:
-            raise bad_request("$count is not currently supported.")
-        return count, count and eventual
+        return (raw or "").lower() == "true" and self._eventual(request)
+
+    @staticmethod
+    def _eventual(request: Request) -> bool:
+        return request.headers.get("ConsistencyLevel", "").lower() == "eventual"
 
     # ------------------------------------------------------------------ auth
 
@@ -303,8 +315,9 @@ class GraphService:
             if state is None or state.get("e") != endpoint:
                 raise bad_request("Invalid skip token.", code="Request_BadRequest")
             items = self._recall(state["s"])
-            if items is None:  # forgotten snapshot: continue on the current list
-                items = first_page()
+            if items is None or self.sim.clock.now() - float(state.get("t", 0)) > self.skiptoken_lifetime:
+                raise GraphError(400, "Directory_ExpiredPageToken",
+                                 "The specified page token value has expired and can no longer be included in your request.")
             key, offset, page = state["s"], int(state["o"]), int(state["p"])
         else:
             items = first_page()
@@ -313,7 +326,8 @@ class GraphService:
         chunk = items[offset: offset + top]
         next_link = None
         if offset + top < len(items) and fault != SHORT:
-            token = self.tokens.encode(_USERS_SKIP, {"e": endpoint, "s": key, "o": offset + top, "p": page + 1})
+            token = self.tokens.encode(_USERS_SKIP, {"e": endpoint, "s": key, "o": offset + top, "p": page + 1,
+                                                    "t": self.sim.clock.now()})
             next_link = self.link(link_path, link_params + [("$skiptoken", token)])
         return chunk, len(items), page, fault, next_link, offset
 
@@ -323,16 +337,19 @@ class GraphService:
         select = parse_select(raw_select)
         if collection and select and SINGLE_USER_ONLY.intersection(select):
             raise GraphError(501, "NotImplemented", "This operation target is not yet supported.")
-        count, advanced = self._count_requested(request)
+        advanced = self._count_requested(request)
+        count = advanced
         raw_filter = self._arg(request, "filter")
         flt = Filter(raw_filter) if raw_filter else None
         if flt is not None:
             flt.require_allowed(advanced)
-        if self._arg(request, "search") is not None and request.headers.get("ConsistencyLevel", "").lower() != "eventual":
+        if self._arg(request, "search") is not None and not self._eventual(request):
             raise unsupported_query("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
         if self._arg(request, "skip") is not None:
             raise unsupported_query("'$skip' is not supported by the service.")
         params: list[tuple[str, str]] = []
+        if advanced:  # next links keep every query option; the client sends the header again
+            params.append(("$count", "true"))
         if raw_select is not None:
             params.append(("$select", raw_select))
         if raw_filter is not None:
@@ -387,8 +404,8 @@ class GraphService:
 
     def count_users(self, request: Request, claims: dict[str, Any]) -> Response:
         self.require(claims, USER_READ)
-        if request.headers.get("ConsistencyLevel", "").lower() != "eventual":
-            raise bad_request("Count is not currently supported.")
+        if not self._eventual(request):
+            raise bad_request("$count is not currently supported.")
         raw_filter = self._arg(request, "filter")
         tenant = self.sim.tenant
         if raw_filter:
@@ -444,11 +461,7 @@ class GraphService:
             if state.get("e") != self._delta_epoch or now - state["t"] > self.delta_token_retention or state["q"] > tenant.sequence:
                 raise self._gone(select)
             until, entries = tenant.changes_since(state["q"])
-            tracked = set(select or DEFAULT_USER_SELECT)
-            wanted = set(ids) if ids else None
-            items = [e for e in entries
-                     if (wanted is None or e.user_id in wanted)
-                     and (e.state != PARTIAL or tracked & e.properties)]
+            items = self._tracked(entries, select, set(ids) if ids else None)
             state = {"q": until, "sel": select, "ids": ids}
             key, offset, page, mode = self._remember(items), 0, 1, "changes"
         elif skip_token is not None:
@@ -473,6 +486,24 @@ class GraphService:
             key, offset, page, mode = self._remember(items), 0, 1, "initial"
             context_select = select
         return self._delta_page(request, items, offset, page, state, mode, context_select, key)
+
+    @staticmethod
+    def _tracked(entries: Sequence[DeltaEntry], select: Sequence[str] | None, wanted: set[str] | None) -> list[DeltaEntry]:
+        """The changes a round reports: with ``$select`` only changes to selected properties,
+        and a restore is no such change (microsoftgraph/microsoft-graph-docs#5821)."""
+        tracked = set(select or DEFAULT_USER_SELECT)
+        items = []
+        for entry in entries:
+            if wanted is not None and entry.user_id not in wanted:
+                continue
+            if entry.state == RESTORED_FULL and select:
+                if not tracked & entry.properties:
+                    continue
+                entry = DeltaEntry(entry.user_id, PARTIAL, entry.properties)
+            elif entry.state == PARTIAL and not tracked & entry.properties:
+                continue
+            items.append(entry)
+        return items
 
     def _delta_page(self, request: Request, items: Sequence[Any], offset: int, page: int, state: dict[str, Any],
                     mode: str, context_select: Sequence[str] | None, key: str | None = None) -> Response:
@@ -505,15 +536,15 @@ class GraphService:
             users = tenant.lookup(chunk)
             return [self._delta_user(users[i], names) for i in chunk if i in users]
         entries: Sequence[DeltaEntry] = chunk
-        users = tenant.lookup([e.user_id for e in entries if e.state in (FULL, PARTIAL)])
+        users = tenant.lookup([e.user_id for e in entries if e.state in (FULL, RESTORED_FULL, PARTIAL)])
         out = []
         for entry in entries:
-            if entry.state in (FULL, PARTIAL):
+            if entry.state in (FULL, RESTORED_FULL, PARTIAL):
                 user = users.get(entry.user_id)
                 if user is None:  # removed since the round began
                     reason = "changed" if tenant.is_deleted(entry.user_id) else "deleted"
                     out.append({"id": entry.user_id, "@removed": {"reason": reason}})
-                elif entry.state == FULL:
+                elif entry.state in (FULL, RESTORED_FULL):
                     out.append(self._delta_user(user, names))
                 else:
                     out.append(self._delta_user(user, [n for n in names if n in entry.properties]))
@@ -523,7 +554,8 @@ class GraphService:
 
     @staticmethod
     def _delta_user(user: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
-        out = {n: (user[n] if n in user else unset_value(USER_PROPERTIES, n)) for n in names}
+        # "If the property has never been set before it will not be included in the response at all"
+        out = {n: user[n] for n in names if n in user}
         out["id"] = user["id"]
         return out
 
@@ -534,7 +566,7 @@ class GraphService:
         raw_select = self._arg(request, "select")
         select = parse_select(raw_select, GROUP_PROPERTIES, "microsoft.graph.group")
         raw_filter = self._arg(request, "filter")
-        _, advanced = self._count_requested(request)
+        advanced = self._count_requested(request)
         flt = Filter(raw_filter, GROUP_PROPERTIES) if raw_filter else None
         if flt is not None:
             flt.require_allowed(advanced)
@@ -566,7 +598,14 @@ class GraphService:
 
     def list_members(self, request: Request, claims: dict[str, Any], group_id: str, transitive: bool, users_only: bool) -> Response:
         self.require(claims, MEMBER_READ)
-        select, flt, count, _, params = self._user_query(request)
+        select, flt, count, advanced, params = self._user_query(request)
+        if users_only and not advanced:
+            # an OData cast on a directory relationship is an advanced query
+            raise unsupported_query(
+                "The cast to 'microsoft.graph.user' is supported only with advanced query parameters. Try adding "
+                "$count=true query parameter and ConsistencyLevel:eventual header. "
+                "Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+            )
         raw_top = self._arg(request, "top")
         top = parse_top(raw_top, 100)
         if raw_top is not None:

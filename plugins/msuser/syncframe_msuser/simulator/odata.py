@@ -126,6 +126,8 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<punct>[(),])|(?P<word>[A-Za-z_][\w./]*))"
 )
 _ADVANCED = {"ne", "not", "endswith"}
+#: values an ``in`` may list without advanced query parameters
+MAX_IN_VALUES = 15
 
 
 class _Parser:
@@ -154,6 +156,7 @@ class _Parser:
         self.pos = 0
         self.used: set[str] = set()
         self.properties: set[str] = set()
+        self.widest_in = 0
 
     def peek(self) -> tuple[str, Any] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -227,6 +230,7 @@ class _Parser:
                 self.take()
                 values.append(self.take("lit")[1])
             self.take("punct", ")")
+            self.widest_in = max(self.widest_in, len(values))
             wanted = {_fold(v) for v in values}
             return lambda u: _fold(u.get(prop)) in wanted
         literal = _fold(self.take("lit")[1])
@@ -263,9 +267,16 @@ class Filter:
         self.operators = frozenset(parser.used)
         self.properties = frozenset(parser.properties)
         self.advanced = bool(self.operators & _ADVANCED)
+        self.widest_in = parser.widest_in
 
     def require_allowed(self, advanced_query: bool) -> None:
-        """Advanced operators need ``ConsistencyLevel: eventual`` and ``$count=true``."""
+        """Advanced operators need ``ConsistencyLevel: eventual`` and ``$count=true``; so does
+        an ``in`` with more than 15 values."""
+        if self.widest_in > MAX_IN_VALUES and not advanced_query:
+            raise unsupported_query(
+                f"Too many child clauses specified in search filter expression containing 'OR' operators: "
+                f"{self.widest_in}. Max allowed: {MAX_IN_VALUES}."
+            )
         if self.advanced and not advanced_query:
             if "ne" in self.operators:
                 raise unsupported_query("Unsupported property filter clause operator 'NotEqualsMatch'.")

@@ -26,7 +26,8 @@ RESTORED = "restored"
 HARD_DELETED = "deleted"
 
 #: States a delta round reports for one user.
-FULL = "full"          # new or restored: the whole object
+FULL = "full"          # new: the whole object
+RESTORED_FULL = "restored"  # restored: the whole object, but not a change a delta with $select reports
 PARTIAL = "partial"    # changed: only the changed properties
 REMOVED_CHANGED = "changed"  # soft-deleted (restorable)
 REMOVED_DELETED = "deleted"  # permanently deleted
@@ -46,7 +47,8 @@ class UnknownObject(KeyError):
 
 @dataclass(frozen=True)
 class DeltaEntry:
-    """One user's net change since a delta token: ``state`` is FULL, PARTIAL or a removal."""
+    """One user's net change since a delta token: ``state`` is FULL, RESTORED_FULL, PARTIAL
+    or a removal; ``properties`` are the ones updated (for PARTIAL and RESTORED_FULL)."""
 
     user_id: str
     state: str
@@ -175,7 +177,9 @@ class Tenant:
         self._log.append((self._seq, self.clock.now(), user_id, kind, properties))
 
     def _prepare_new(self, props: dict[str, Any]) -> dict[str, Any]:
-        user = {name: _check_user_value(name, value) for name, value in props.items()}
+        checked = {name: _check_user_value(name, value) for name, value in props.items()}
+        # a property created empty was never set (delta leaves such properties out)
+        user = {name: value for name, value in checked.items() if value is not None}
         upn = user.get("userPrincipalName")
         if not upn:
             given, surname = user.get("givenName"), user.get("surname")
@@ -317,21 +321,25 @@ class Tenant:
             if sequence >= latest:
                 return latest, []
             first = max(0, sequence)  # log index of seq (sequence + 1) is ``sequence``
-            net: dict[str, set[str] | None] = {}
+            updated: dict[str, set[str]] = {}
+            lifecycle: dict[str, str] = {}  # the last create/restore/removal, when there was one
+            created: set[str] = set()
             for _seq, _at, user_id, kind, props in self._log[first:]:
-                if kind == UPDATED and user_id not in net:
-                    net[user_id] = set(props or ())
-                elif kind == UPDATED:
-                    current = net[user_id]
-                    if current is not None:
-                        current.update(props or ())
+                updated.setdefault(user_id, set())
+                if kind == UPDATED:
+                    updated[user_id].update(props or ())
                 else:
-                    net[user_id] = None  # created/restored/removed: the end state decides
+                    lifecycle[user_id] = kind  # the end state decides
+                    if kind == CREATED:
+                        created.add(user_id)
             entries = []
-            for user_id, props in net.items():
+            for user_id, props in updated.items():
+                last = lifecycle.get(user_id)
                 if user_id in self._users:
-                    if props is None:
+                    if user_id in created:  # new to whoever holds the token, whatever came after
                         entries.append(DeltaEntry(user_id, FULL))
+                    elif last == RESTORED:
+                        entries.append(DeltaEntry(user_id, RESTORED_FULL, frozenset(props)))
                     else:
                         entries.append(DeltaEntry(user_id, PARTIAL, frozenset(props)))
                 elif user_id in self._deleted:
