@@ -73,11 +73,26 @@ def test_delta_reports_deleted_and_soft_deleted_users_as_removed(sim, make_sourc
     second = source.read(first.bookmark, view(first), lambda *a: None)
     assert second.complete and set(second.removed) == {ids[3], ids[4]}
     assert second.stats["soft_deleted"] == 1
-    # a restored user comes back whole
+
+
+def test_a_restored_user_comes_back_with_the_next_full_read(sim, make_source) -> None:
+    """With $select a restore is no change to delta (microsoftgraph/microsoft-graph-docs#5821):
+    the incremental read cannot see the user back; the daily full read does."""
+    ids = sim.tenant.generate_users(20, seed=4)
+    now = [1_800_000_000.0]
+    source = make_source(clock=lambda: now[0])
+    first = source.read(None, {}, lambda *a: None)
+    sim.tenant.soft_delete(ids[3])
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    assert second.removed == (ids[3],)
     sim.tenant.restore(ids[3])
+    now[0] += 3600
     third = source.read(second.bookmark, view(second, view(first)), lambda *a: None)
-    assert [i.source_id for i in third.identities] == [ids[3]] and third.removed == ()
-    assert third.identities[0] == view(first)[ids[3]]
+    assert third.incremental and third.identities == () and third.removed == ()
+    now[0] += 86400  # the backstop: a full read at least once a day
+    daily = source.read(third.bookmark, view(third, view(second, view(first))), lambda *a: None)
+    assert not daily.incremental and daily.stats["why"] == "the daily full reconcile is due"
+    assert {i.source_id: i for i in daily.identities}[ids[3]] == view(first)[ids[3]]
 
 
 def test_a_changed_user_missing_from_the_view_is_fetched_whole(sim, make_source) -> None:
