@@ -8,6 +8,7 @@ from msuser_helpers import graph_paths, view
 from syncframe import AuthenticationError, RetriableSyncError
 from syncframe.sdk import RetryPolicy
 from syncframe_msuser.simulator import BAD_JSON, TRUNCATE
+from syncframe_msuser.source import shortfall
 
 USERS = 2100  # three pages of 999 on /users
 
@@ -118,7 +119,45 @@ def test_an_empty_page_with_a_next_link_is_not_the_end(sim, make_source, tenant)
 
     result = source.read(None, {}, progress)
     assert seen == [999, 0, USERS - 1998]
-    assert result.complete and len(result.identities) == USERS - 999
+    assert len(result.identities) == USERS - 999
+    # 999 users left while the list was read: fewer than Graph counted, so no removal trusts it
+    assert not result.complete and result.reason == f"Graph counted {USERS} users but the pages held {USERS - 999}; the read is incomplete"
+
+
+def test_a_page_without_next_link_although_users_remain_is_incomplete(sim, make_source, tenant) -> None:
+    sim.switches.short_page(2, endpoint="users")
+    result = read(make_source())
+    assert not result.complete and len(result.identities) == 1998
+    assert result.reason == f"Graph counted {USERS} users but the pages held 1998; the read is incomplete"
+    users = [r for r in sim.requests if r.path == "/v1.0/users"]
+    assert all("%24count=true" in r.query or "$count=true" in r.query for r in users)
+
+
+def test_a_listing_whose_next_link_expired_is_read_again_from_page_1(sim, make_source, tenant) -> None:
+    source = make_source()
+    pages: list[int] = []
+
+    def progress(n, total):
+        pages.append(n)
+        if len(pages) == 1:  # page 2's link outlives the listing before it is followed
+            sim.advance_time(sim.graph.skiptoken_lifetime + 1)
+
+    result = source.read(None, {}, progress)
+    assert result.complete and len(result.identities) == USERS
+    assert pages == [999, 999, 999, 102]  # page 1, the refusal, then all three pages again
+    assert [r.status for r in sim.requests if r.path == "/v1.0/users"] == [200, 400, 200, 200, 200]
+
+
+def test_a_listing_that_keeps_expiring_is_incomplete(sim, make_source, tenant) -> None:
+    sim.graph.skiptoken_lifetime = -1  # every next link is already too old
+    result = read(make_source())
+    assert not result.complete and "Directory_ExpiredPageToken" in result.reason
+    assert len(result.identities) == 999
+
+
+def test_a_listing_without_a_count_cannot_be_proven_complete() -> None:
+    assert shortfall(None, 10) == "Graph did not count the users (no @odata.count), so the read cannot be proven complete"
+    assert shortfall(10, 10) is None and shortfall(10, 11) is None
 
 
 def test_a_delta_round_cut_short_is_incomplete_and_keeps_the_bookmark(sim, make_source, tenant) -> None:

@@ -95,14 +95,14 @@ def test_a_fault_on_the_first_page_fails_the_run_and_removes_nobody(lab: Lab) ->
     assert_nobody_removed(lab)
 
 
-def test_a_page_without_next_link_is_a_sudden_drop_and_the_guard_holds(lab: Lab) -> None:
-    """Page 1 of 3 ends without @odata.nextLink: the read looks complete with 10 users, so 20
-    removals exceed the guard (max(5, 10% of 30)); all are held, none applied."""
+def test_a_page_without_next_link_is_an_incomplete_read(lab: Lab) -> None:
+    """Page 1 of 3 ends without @odata.nextLink: 10 users read where Graph counted 28, so the
+    read is incomplete (issue 20, item 1) and no removal is applied, not even the 2 real ones."""
     profile = imported(lab, reconcile_every=0)
     lab.sim.switches.short_page(1, times=1, endpoint="users")
-    report = lab.run(profile, expect=4)
-    assert report["status"] == "held" and report["held"]["count"] == USERS - PAGE
-    assert "exceed the removal guard" in report["held"]["reason"]
+    report = lab.run(profile, expect=1)
+    assert report["complete"] is False and report["counts"]["delete"] == 0
+    assert report["read_reason"] == f"Graph counted {USERS - len(GONE)} users but the pages held {PAGE}; the read is incomplete"
     assert_nobody_removed(lab)
 
 
@@ -137,27 +137,30 @@ def test_persistent_401_or_403_fails_the_run_and_removes_nobody(lab: Lab, how: s
 
 def test_an_expired_delta_link_falls_back_to_a_full_read_through_the_same_guard(lab: Lab) -> None:
     """The next run would be incremental; its delta link is gone (410). The full read it falls
-    back to is cut short by a page without nextLink: the guard holds the drop."""
+    back to is cut short by a page without nextLink: as incomplete as any other full read."""
     profile = imported(lab)  # default reconcile: the second run reads the delta link
     lab.sim.invalidate_delta_tokens()
     lab.sim.switches.short_page(1, times=1, endpoint="users")
-    report = lab.run(profile, expect=4)
+    report = lab.run(profile, expect=1)
     assert report["read_stats"]["read"] == "full" and "expired" in report["read_stats"]["why"]
     assert any(r.status == 410 for r in lab.sim.requests)
-    assert report["held"]["count"] == USERS - PAGE
+    assert report["complete"] is False and "the pages held 10" in report["read_reason"]
     assert_nobody_removed(lab)
 
 
 def test_a_held_drop_does_not_become_the_baseline_of_the_next_read(lab: Lab) -> None:
-    """After a short read tripped the guard, the next (healthy) run must see all 28 users
-    again and apply exactly the 2 real removals. If the suspect 10-user read were saved as
-    the view and its delta link as the bookmark, the next incremental read would patch
-    that view and hold the 20 missing users' removals forever (or remove them once
-    someone releases "the held removals")."""
+    """20 users are soft-deleted and come back: a drop the guard holds. The next run must see
+    all 28 users again and apply exactly the 2 real removals. If the held read were saved as
+    the view and its delta link as the bookmark, the next incremental read would patch that
+    view and never see the 20 again (with $select delta does not report a restore), holding
+    their removals forever (or removing them once someone releases "the held removals")."""
     profile = imported(lab)
-    lab.sim.invalidate_delta_tokens()
-    lab.sim.switches.short_page(1, times=1, endpoint="users")
-    assert lab.run(profile, expect=4)["held"]["count"] == USERS - PAGE
+    away = [n for n in range(1, USERS + 1) if n not in GONE][:20]
+    for n in away:
+        lab.sim.tenant.soft_delete(person(n).source_id)
+    assert lab.run(profile, expect=4)["held"]["count"] == len(away) + len(GONE)
+    for n in away:
+        lab.sim.tenant.restore(person(n).source_id)
     report = lab.run(profile)
     assert report["status"] == "ok" and report["counts"]["held"] == 0
     assert report["counts"]["delete"] == 2

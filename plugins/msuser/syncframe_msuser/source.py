@@ -3,9 +3,11 @@
 How it reads (see the plugin README for the why):
 
 - **full read**: first ``/users/delta?$deltatoken=latest`` (one request: a delta
-  link for "from now on"), then ``/users?$select=...&$top=999`` page by page (a
-  2,500-user tenant is 3 requests). Taking the link *before* the list means a change
-  made during the list shows up again in the next delta round (replays are harmless).
+  link for "from now on"), then ``/users?$select=...&$top=999&$count=true`` page by
+  page (a 2,500-user tenant is 3 requests). Taking the link *before* the list means a
+  change made during the list shows up again in the next delta round (replays are
+  harmless). The read is complete only when the pages held as many users as Graph
+  counted: a lost last page looks like the end of the list otherwise.
 - **incremental read**: the saved delta link, merged onto the engine's last full view
   (delta sends only changed properties); users that cannot be completed from that
   view are fetched one by one. A round with no change is exactly one request.
@@ -58,6 +60,9 @@ EVENTUAL = {"ConsistencyLevel": "eventual"}
 BOOKMARK_VERSION = 1
 #: the most seconds one read may spend waiting on throttling and retries, all requests together
 READ_RETRY_BUDGET = 600.0
+#: a listing's next link that outlived it (400 Directory_ExpiredPageToken) restarts it from page 1, this often
+EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"
+EXPIRED_PAGE_RESTARTS = 2
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,19 @@ class Bookmark:
             return cls(data.get("delta_link"), float(data["full_read_at"]), str(data["fingerprint"]))
         except (ValueError, TypeError, KeyError, AttributeError):
             return None
+
+
+def shortfall(counted: int | None, held: int) -> str | None:
+    """Why a full listing cannot be trusted as complete, or None when it can.
+
+    A page that arrives without ``@odata.nextLink`` although more users exist looks
+    exactly like the last page; only Graph's own count tells them apart.
+    """
+    if counted is None:
+        return "Graph did not count the users (no @odata.count), so the read cannot be proven complete"
+    if held < counted:
+        return f"Graph counted {counted} users but the pages held {held}; the read is incomplete"
+    return None
 
 
 class ReadStopped(Exception):
@@ -195,21 +213,43 @@ class MsuserSource(Source):
         users: dict[str, dict[str, Any]] = {}
         reason = None
         pages_before = self.graph.stats.pages
-        try:
-            params = {"$select": SELECT_PARAM, "$top": str(self.page_size)}
-            for page in self.graph.pages("users", params=params, permission=READ_USERS):
-                batch = [u for u in page.get("value") or () if isinstance(u, dict) and u.get("id")]
-                for user in batch:
-                    users[str(user["id"])] = user
-                progress(len(batch), None)
-        except (GraphUnavailable, GraphError) as exc:
-            if self.graph.stats.pages == pages_before:
-                raise  # nothing at all was read: an error, not an incomplete read
-            reason = f"the full read stopped after {len(users)} users: {exc}"
+        for attempt in range(1 + EXPIRED_PAGE_RESTARTS):
+            users.clear()
+            try:
+                counted = self._list_users(users, progress)
+            except GraphError as exc:
+                if exc.code == EXPIRED_PAGE_TOKEN and attempt < EXPIRED_PAGE_RESTARTS:
+                    # a next link outlived its listing: only a new listing from page 1 helps
+                    log.warning("the user listing expired after %d users (%s); reading it again from the start", len(users), exc.code)
+                    continue
+                if self.graph.stats.pages == pages_before:
+                    raise  # nothing at all was read: an error, not an incomplete read
+                reason = f"the full read stopped after {len(users)} users: {exc}"
+            except GraphUnavailable as exc:
+                if self.graph.stats.pages == pages_before:
+                    raise
+                reason = f"the full read stopped after {len(users)} users: {exc}"
+            else:
+                reason = shortfall(counted, len(users))
+            break
         identities = tuple(to_identity(u) for u in users.values())
         complete = reason is None
         bookmark = Bookmark(delta_link, started, self.fingerprint()).encode() if complete else old_bookmark
         return ReadResult(identities, complete=complete, bookmark=bookmark, incremental=False, reason=reason, stats={"read": "full", "why": why})
+
+    def _list_users(self, users: dict[str, dict[str, Any]], progress: Progress) -> int | None:
+        """Every page of ``/users`` into ``users``; returns Graph's count of them (page 1's
+        ``@odata.count``, which needs ``$count=true`` and ``ConsistencyLevel: eventual``)."""
+        counted: int | None = None
+        params = {"$select": SELECT_PARAM, "$top": str(self.page_size), "$count": "true"}
+        for page in self.graph.pages("users", params=params, headers=EVENTUAL, permission=READ_USERS):
+            if counted is None and isinstance(page.get("@odata.count"), int):
+                counted = int(page["@odata.count"])
+            batch = [u for u in page.get("value") or () if isinstance(u, dict) and u.get("id")]
+            for user in batch:
+                users[str(user["id"])] = user
+            progress(len(batch), counted)
+        return counted
 
     def _read_delta(self, mark: Bookmark, old_bookmark: str | None, previous: Mapping[str, Identity], progress: Progress) -> ReadResult:
         changed: dict[str, dict[str, Any] | None] = {}  # None: removed
