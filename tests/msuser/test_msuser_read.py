@@ -105,7 +105,7 @@ def test_a_changed_user_missing_from_the_view_is_fetched_whole(sim, make_source)
     sim.log.clear()
     second = source.read(first.bookmark, previous, lambda *a: None)
     assert second.identities == (lost.replace(department="Support"),)
-    assert graph_paths(sim) == {"/v1.0/users/delta": 1, f"/v1.0/users/{ids[0]}": 1}
+    assert graph_paths(sim) == {"/v1.0/users/delta": 1, "/v1.0/$batch": 1}
 
 
 def test_a_new_user_arrives_whole_through_delta(sim, make_source) -> None:
@@ -114,6 +114,43 @@ def test_a_new_user_arrives_whole_through_delta(sim, make_source) -> None:
     new = sim.tenant.add_user(userPrincipalName="neu@contoso.onmicrosoft.com", displayName="Neu", jobTitle="Trainee")
     second = source.read(first.bookmark, view(first), lambda *a: None)
     assert [(i.source_id, i.username, i.job_title) for i in second.identities] == [(new["id"], "neu@contoso.onmicrosoft.com", "Trainee")]
+
+
+def onboarded(sim, n: int) -> list[str]:
+    """``n`` new users as a bulk onboarding makes them: no job title, department or phones yet."""
+    return [sim.tenant.add_user(userPrincipalName=f"new{i}@contoso.onmicrosoft.com", displayName=f"New {i}", givenName="New")["id"]
+            for i in range(n)]
+
+
+def test_new_users_of_a_delta_round_are_completed_in_batches_of_20(sim, make_source) -> None:
+    """Delta leaves out what new users never had; they are completed 20 per $batch, not one GET each."""
+    sim.tenant.generate_users(5, seed=19)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    new = onboarded(sim, 45)
+    sim.log.clear()
+    second = source.read(first.bookmark, view(first), lambda *a: None)
+    assert second.complete and {i.source_id for i in second.identities} == set(new)
+    assert graph_paths(sim) == {"/v1.0/users/delta": 1, "/v1.0/$batch": 3}  # 20 + 20 + 5
+    stored = {u["id"]: u for u in sim.tenant.users()}
+    for identity in second.identities:
+        user = stored[identity.source_id]
+        assert (identity.job_title, identity.mobile_phone) == (user.get("jobTitle"), user.get("mobilePhone"))
+
+
+def test_a_batch_item_throttled_or_gone_is_retried_or_dropped(sim, make_source, waits) -> None:
+    sim.tenant.generate_users(5, seed=20)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    new = onboarded(sim, 30)
+
+    def after_the_round(n, total):  # the delta page was read: one new user leaves, batches get throttled
+        sim.tenant.hard_delete(new[0])
+        sim.switches.throttle(every=4, retry_after=3)
+
+    second = source.read(first.bookmark, view(first), after_the_round)
+    assert second.complete and {i.source_id for i in second.identities} == set(new[1:])
+    assert second.stats["retries"] >= 1 and set(waits) == {3.0}
 
 
 def test_an_expired_delta_link_falls_back_to_a_full_read(sim, make_source) -> None:

@@ -63,11 +63,16 @@ class GraphStats:
 
 
 def error_of(response: requests.Response) -> tuple[str, str]:
-    """(code, message) of a Graph error body, looking into nested ``innerError`` codes too."""
+    """(code, message) of a Graph error answer, looking into nested ``innerError`` codes too."""
     try:
         body = response.json()
     except ValueError:
         return "", (response.text or "")[:200]
+    return error_in(body)
+
+
+def error_in(body: Any) -> tuple[str, str]:
+    """(code, message) of a decoded Graph error body (also an item of a JSON batch)."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         return "", ""

@@ -10,7 +10,8 @@ How it reads (see the plugin README for the why):
   counted: a lost last page looks like the end of the list otherwise.
 - **incremental read**: the saved delta link, merged onto the engine's last full view
   (delta sends only changed properties); users that cannot be completed from that
-  view are fetched one by one. A round with no change is exactly one request.
+  view (new users arrive without the properties they never had) are fetched 20 per
+  JSON batch. A round with no change is exactly one request.
 - a full read at least every ``reconcile_every`` (one day), when the delta link
   expired (410 / ``syncStateNotFound``), or when the settings changed.
 - with ``groups``: the transitive user members of those groups, every run.
@@ -47,6 +48,7 @@ from syncframe import (
 from syncframe.sdk import CASession, RetryPolicy
 
 from .auth import READ_GROUP_MEMBERS, READ_PRESENCE, READ_USERS, FileTokenStore, GraphAuth
+from .bulk import fetch_users
 from .clouds import resolve
 from .graph import DeltaExpired, GraphClient, GraphError, GraphUnavailable
 from .presence import fetch_presences
@@ -306,21 +308,13 @@ class MsuserSource(Source):
         )
 
     def _complete_records(self, changed: dict[str, dict[str, Any] | None], previous: Mapping[str, Identity]) -> None:
-        """Fetch the users a delta round did not describe whole (new to us, or missing fields)."""
-        for uid, user in list(changed.items()):
-            if user is None:
-                continue
-            if uid in previous and all(k in user for k in REQUIRED):
-                continue
-            if uid not in previous and is_whole(user):
-                continue
-            try:
-                changed[uid] = self.graph.request("GET", f"users/{uid}", params={"$select": SELECT_PARAM}, permission=READ_USERS)
-            except GraphError as exc:
-                if exc.status == 404:
-                    changed[uid] = None  # deleted since the round was recorded
-                else:
-                    raise
+        """Fetch the users a delta round did not describe whole (new to us, or missing fields),
+        20 per JSON batch; one gone since the round was recorded is dropped."""
+        wanted = [
+            uid for uid, user in changed.items()
+            if user is not None and not (all(k in user for k in REQUIRED) if uid in previous else is_whole(user))
+        ]
+        changed.update(fetch_users(self.graph, wanted, SELECT_PARAM))
 
     # -- groups ----------------------------------------------------------------
 
