@@ -51,6 +51,7 @@ def test_every_error_is_reported_at_once() -> None:
     [
         ("global", "https://login.microsoftonline.com", "https://graph.microsoft.com/v1.0"),
         ("usgov", "https://login.microsoftonline.us", "https://graph.microsoft.us/v1.0"),
+        ("usgov-dod", "https://login.microsoftonline.us", "https://dod-graph.microsoft.us/v1.0"),
         ("china", "https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn/v1.0"),
     ],
 )
@@ -76,7 +77,11 @@ def test_an_unknown_host_is_refused_unless_lab() -> None:
 
 def test_login_and_graph_must_be_in_the_same_cloud() -> None:
     messages = errors_of(cloud="usgov", graph_url="https://graph.microsoft.com/v1.0")
-    assert "usgov cloud but the Graph URL in the global cloud" in messages["graph_url"][0]
+    assert "usgov or usgov-dod cloud but the Graph URL in the global cloud" in messages["graph_url"][0]
+    messages = errors_of(cloud="global", graph_url="https://dod-graph.microsoft.us/v1.0")
+    assert "global cloud but the Graph URL in the usgov-dod cloud" in messages["graph_url"][0]
+    # both US government clouds sign in at login.microsoftonline.us
+    assert resolve(load(cloud="usgov", graph_url="https://dod-graph.microsoft.us/v1.0")).graph_url == "https://dod-graph.microsoft.us/v1.0"
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8443", "localhost:9", "[::1]:8443", "127.0.0.2"])

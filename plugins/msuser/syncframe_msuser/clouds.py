@@ -3,6 +3,10 @@
 A token is only good for the Graph of the cloud that issued it, so the two always
 come as a pair (``cloud = "usgov"`` moves both). Tests and labs override them with
 ``authority_host`` / ``graph_url``.
+
+The hosts are those of Microsoft's "National cloud deployments" page
+(https://learn.microsoft.com/graph/deployments): both US Government clouds (L4 / GCC
+High and L5 / DoD) sign in at ``login.microsoftonline.us`` and differ in their Graph.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class Cloud:
 CLOUDS: dict[str, Cloud] = {
     "global": Cloud("global", "login.microsoftonline.com", "https://graph.microsoft.com"),
     "usgov": Cloud("usgov", "login.microsoftonline.us", "https://graph.microsoft.us"),
+    "usgov-dod": Cloud("usgov-dod", "login.microsoftonline.us", "https://dod-graph.microsoft.us"),
     "china": Cloud("china", "login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
 }
 
@@ -37,13 +42,11 @@ def known_graph_hosts() -> frozenset[str]:
     return frozenset(urlsplit(c.graph_root).hostname or "" for c in CLOUDS.values())
 
 
-def cloud_of(url: str) -> str | None:
-    """The known cloud a login or Graph URL belongs to, or None (loopback, lab)."""
+def clouds_of(url: str) -> list[str]:
+    """The known clouds a login or Graph URL belongs to (a login host may serve several),
+    empty for loopback and labs."""
     host = (urlsplit(url).hostname or "").lower()
-    for cloud in CLOUDS.values():
-        if host in (cloud.login_host, urlsplit(cloud.graph_root).hostname):
-            return cloud.name
-    return None
+    return [c.name for c in CLOUDS.values() if host in (c.login_host, urlsplit(c.graph_root).hostname)]
 
 
 @dataclass(frozen=True)

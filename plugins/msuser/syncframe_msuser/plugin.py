@@ -59,7 +59,7 @@ auth = "delegated"
 include_guests = false           # guests (userType Guest / #EXT#) are out of scope unless true
 include_disabled = false         # disabled accounts are out of scope unless true
 presence = false                 # read Teams presence of the imported users
-cloud = "global"                 # global | usgov | china
+cloud = "global"                 # global | usgov | usgov-dod | china
 
 [target]
 type = "pascom"

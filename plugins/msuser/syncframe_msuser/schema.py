@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
-from .clouds import CLOUDS, cloud_of, known_graph_hosts, known_login_hosts, resolve
+from .clouds import CLOUDS, clouds_of, known_graph_hosts, known_login_hosts, resolve
 
 AUTH_WAYS = ("client_secret", "certificate", "delegated")
 LOOPBACK_HOSTS = frozenset({"localhost"})
@@ -126,10 +126,11 @@ class MsuserSchema(Schema):
                     errors.setdefault(key, []).append(problem)
         if not errors and data.get("tenant") and data.get("cloud", "global") in CLOUDS:
             endpoints = resolve(data)
-            login, graph = cloud_of(endpoints.authority_host), cloud_of(endpoints.graph_url)
-            if login and graph and login != graph:
+            login, graph = clouds_of(endpoints.authority_host), clouds_of(endpoints.graph_url)
+            if login and graph and not set(login) & set(graph):
                 errors.setdefault("graph_url", []).append(
-                    f"the login host is in the {login} cloud but the Graph URL in the {graph} cloud; a token only works in its own cloud"
+                    f"the login host is in the {' or '.join(login)} cloud but the Graph URL in the {' or '.join(graph)} cloud; "
+                    f"a token only works in its own cloud"
                 )
         if errors:
             raise ValidationError(errors)
