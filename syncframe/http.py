@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import requests
+import urllib3
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -115,6 +116,8 @@ def send_with_retries(
     url: str,
     policy: RetryPolicy | None = None,
     stats: RetryStats | None = None,
+    *,
+    idempotent: bool = True,
     **kwargs: Any,
 ) -> requests.Response:
     """Send a request, retrying 429/5xx and connection errors within the policy.
@@ -122,6 +125,11 @@ def send_with_retries(
     Returns the last response (which may still be a 429/5xx once the budget is spent,
     or when ``Retry-After`` asks for longer than the budget allows); raises the last
     connection error when every attempt failed to connect.
+
+    ``idempotent=False`` (a POST that creates something): only answers that say the
+    request was not carried out are retried (429, and a connection that could not be
+    opened). After a 5xx, a dropped connection or a timeout the outcome is unknown: the
+    answer is returned, or the error raised, for the caller to check before trying again.
     """
     policy = policy or RetryPolicy()
     quick = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
@@ -159,11 +167,12 @@ def send_with_retries(
         what = f"HTTP {outcome.result().status_code}" if outcome and not outcome.failed else repr(outcome.exception() if outcome else None)
         log.info("retrying %s %s after %s in %.2fs", method, _redact(url), what, seconds)
 
+    statuses = policy.statuses if idempotent else policy.statuses & {429}
     retrying = Retrying(
         stop=stop,
         wait=wait,
-        retry=retry_if_exception(_transient)
-        | retry_if_result(lambda r: r.status_code in policy.statuses),
+        retry=retry_if_exception(_transient if idempotent else _not_sent)
+        | retry_if_result(lambda r: r.status_code in statuses),
         sleep=policy.sleep,
         before_sleep=before_sleep,
         retry_error_callback=lambda state: state.outcome.result(),
@@ -178,6 +187,16 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, requests.exceptions.SSLError):
         return False
     return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """A connection that could not be opened: the request never left, so it is safe to repeat."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.exceptions.SSLError):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _redact(url: str) -> str:

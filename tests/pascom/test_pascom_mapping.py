@@ -36,6 +36,7 @@ def test_full_mapping(target):
         "last_name": "Mustermann",
         "business_phone": "+49 30 1234567",
         "mobile_phone": "+491701234567",
+        "devices": ["mobile", "softphone"],
     }
 
 
@@ -148,10 +149,14 @@ def test_account_fields_round_trip_the_vocabulary(target):
     # pascom answers with what it stored, plus id, extension and devices
     obj = {**{k: v for k, v in document["identity"][0].items() if k != "post"}, "003use_id": 7,
            "009ext_extension": "100", "user_roles": [], "phonebook": document["identity"][0]["post"]["phonebook"],
-           "devices": [{"010dev_id": 1, "type": "softphone", "paired": False}]}
+           "devices": [{"010dev_id": 1, "type": "softphone", "paired": False},
+                       {"010dev_id": 2, "type": "mobile", "010dev_bez": "pascom Mobile [Max Mustermann]", "paired": False}]}
     account = Account(target_id="7", login=desired["login"], fields=wire.account_fields(obj))
     assert target.diff(account, desired) == {}
-    assert account.fields["devices"] == ["softphone"]
+    assert account.fields["devices"] == ["mobile", "softphone"]
+    # a user missing the mobile device the profile creates is a change
+    without = Account(target_id="7", login=desired["login"], fields={**account.fields, "devices": ["softphone"]})
+    assert target.diff(without, desired) == {"devices": [["softphone"], ["mobile", "softphone"]]}
 
 
 def test_error_parsing():

@@ -47,3 +47,67 @@ def test_a_lost_last_page_is_an_incomplete_read_and_removes_nobody(lab: Lab, use
     # the next run reads every page again and finds nothing to do
     again = lab.run(profile)
     assert again["status"] == "ok" and again["complete"] and again["counts"]["delete"] == 0
+
+
+# -- 3. device creations ------------------------------------------------------------------
+
+
+def mobiles(lab: Lab, login: str) -> list[dict]:
+    return [d for d in lab.accounts()[login]["devices"] if d["type"] == "mobile"]
+
+
+def adoptable(lab: Lab, users: int) -> Path:
+    """``users`` directory users whose logins exist in pascom already, made by hand with a
+    softphone but no mobile device: adopting them adds one (``POST .../devices``)."""
+    for n in range(1, users + 1):
+        lab.directory(person(n))
+        lab.instance.seed_user(person(n).username, display_name=f"User {n}", email=person(n).email, mobile=False)
+    return lab.profile(concurrency=1)
+
+
+@pytest.mark.parametrize("mode", ["drop", "502"])
+def test_a_device_creation_whose_answer_is_lost_is_read_back_not_repeated(lab: Lab, mode: str) -> None:
+    """Every adopted user's POST .../devices is performed but its answer lost (the 2nd write
+    of each: PUT, then POST). The client reads the user back, finds the new device, and
+    does not send the POST again: one mobile device each."""
+    profile = adoptable(lab, 3)
+    for k in (2, 4, 6):
+        lab.instance.switches.lose_write(k, mode)
+    report = lab.run(profile)
+    assert report["status"] == "ok" and report["counts"]["adopt"] == 3, report["errors"]
+    posts = [w for w in lab.pascom_writes() if w[0] == "POST" and w[1].endswith("/devices")]
+    assert len(posts) == 3  # lost, read back, never repeated
+    for n in (1, 2, 3):
+        assert len(mobiles(lab, person(n).username)) == 1
+    again = lab.run(profile)
+    assert again["status"] == "ok" and sum(again["counts"][k] for k in ("create", "update", "rename", "adopt")) == 0
+
+
+def test_a_device_creation_that_did_not_land_is_sent_again(lab: Lab) -> None:
+    """A 503 before the write is performed: the read-back finds no new device, so it is sent again."""
+    profile = adoptable(lab, 1)
+    lab.instance.switches.fail_write(2, 503)
+    report = lab.run(profile)
+    assert report["status"] == "ok", report["errors"]
+    assert len(mobiles(lab, person(1).username)) == 1
+
+
+def test_a_run_repairs_duplicate_mobile_devices_and_adds_missing_ones(lab: Lab) -> None:
+    """Left over from a retried creation: user 1 has two mobile devices syncframe made, user 2
+    lost its mobile device. The next run removes the unpaired extra and adds the missing one;
+    the run after has nothing to do."""
+    lab.directory(person(1), person(2), person(3))
+    profile = lab.profile()
+    assert lab.run(profile)["counts"]["create"] == 3
+    one, two = person(1).username, person(2).username
+    lab.instance.add_device(one, {"type": "mobile", "010dev_bez": "pascom Mobile [User 1]"})
+    (lost,) = mobiles(lab, two)
+    lab.instance.remove_device(two, lost["id"])
+    lab.instance.pair_mobile(person(3).username)
+    lab.instance.add_device(person(3).username, {"type": "mobile", "010dev_bez": "pascom Mobile [User 3]"})
+    lab.instance.pair_mobile(person(3).username)  # user 3 uses both: a paired device is never removed
+    report = lab.run(profile)
+    assert report["status"] == "ok" and report["counts"]["update"] == 2, report
+    assert len(mobiles(lab, one)) == 1 and len(mobiles(lab, two)) == 1 and len(mobiles(lab, person(3).username)) == 2
+    again = lab.run(profile)
+    assert again["status"] == "ok" and again["counts"]["update"] == 0

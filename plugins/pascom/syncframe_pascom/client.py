@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 import requests
@@ -115,7 +115,7 @@ class PascomClient:
                 self._sessions.append(session)
         return session
 
-    def _send(self, method: str, path: str, body: Any = None) -> tuple[requests.Response, int]:
+    def _send(self, method: str, path: str, body: Any = None, idempotent: bool = True) -> tuple[requests.Response, int]:
         """Send with retries; returns the final response and how many retries it took."""
         operation = f"{method} {path}"
         stats = RetryStats()
@@ -123,7 +123,9 @@ class PascomClient:
         if body is not None:
             kwargs["json"] = body
         try:
-            response = send_with_retries(self._session(), method, self.services + path, self.policy, stats, **kwargs)
+            response = send_with_retries(
+                self._session(), method, self.services + path, self.policy, stats, idempotent=idempotent, **kwargs
+            )
         except requests.exceptions.SSLError as exc:
             raise FatalSyncError(f"TLS verification of {self.base_url} failed ({_reason(exc)}); set [target] ca_bundle to the instance's CA") from None
         except requests.RequestException as exc:
@@ -136,10 +138,14 @@ class PascomClient:
         log.debug("%s -> %s (%d retries)", operation, response.status_code, stats.retries)
         return response, stats.retries
 
-    def _call(self, method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> Any:
-        """One API call: the decoded JSON answer (None for 204; :data:`MISSING` for 404 when ``missing_ok``)."""
+    def _call(self, method: str, path: str, body: Any = None, *, missing_ok: bool = False, idempotent: bool = True) -> Any:
+        """One API call: the decoded JSON answer (None for 204; :data:`MISSING` for 404 when ``missing_ok``).
+
+        ``idempotent=False``: a 5xx or a lost connection is not retried here (its outcome
+        is unknown); it raises :class:`PascomUnavailable` for the caller to check.
+        """
         operation = f"{method} {path}"
-        response, retries = self._send(method, path, body)
+        response, retries = self._send(method, path, body, idempotent)
         status = response.status_code
         if 200 <= status < 300:
             if status == 204 or not response.content:
@@ -210,9 +216,40 @@ class PascomClient:
         """Disable a user (kept, with its devices and extension)."""
         return self.update_identity(login, dict(wire.DISABLE))
 
-    def add_device(self, login: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Create a device and assign it to the user."""
-        return self._call("POST", wire.devices_path(login), body)
+    def add_device(self, login: str, body: dict[str, Any], known: Iterable[Any]) -> dict[str, Any]:
+        """Create a device and assign it to the user, exactly once.
+
+        A POST is not safe to repeat: when its answer is lost (a 5xx, a dropped
+        connection, a timeout) the device may exist already. So the user is read back
+        first, and the POST is sent again only when no device of that kind beyond
+        ``known`` (the ids the user had before) appeared.
+        """
+        path = wire.devices_path(login)
+        kind = str(body.get("type"))
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._call("POST", path, body, idempotent=False)
+            except PascomUnavailable:
+                current = self.get_identity(login)
+                if current is None:
+                    raise PascomApiError(f"POST {path}", wire.WireError(404, "NOT_FOUND", f"no user {login} any more")) from None
+                landed = wire.new_device(current, known, kind)
+                if landed is not None:
+                    log.info("%s: the %s device was created before its answer was lost; not creating it again", login, kind)
+                    return landed
+                if attempt >= self.policy.attempts:
+                    raise
+            wait = min(self.policy.backoff_max, self.policy.backoff_base * 2 ** (attempt - 1))
+            with self._lock:
+                self.stats.retries += 1
+                self.stats.waited += wait
+            self.policy.sleep(wait)
+
+    def remove_device(self, login: str, device_id: Any) -> None:
+        """Remove one device of a user (gone already is fine)."""
+        self._call("DELETE", wire.device_path(login, device_id), missing_ok=True)
 
     def list_sessions(self, login: str) -> list[dict[str, Any]]:
         return self._call("GET", wire.sessions_path(login)) or []

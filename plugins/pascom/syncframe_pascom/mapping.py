@@ -14,7 +14,13 @@ Rules:
 - ``extension``: only with a source attribute policy (``auto`` leaves it out, so
   existing extensions are kept and new users get the next free number);
 - ``roles``: only when the profile names roles (static ``roles`` plus the roles of
-  the user's groups via ``group_roles``); then the user holds exactly those.
+  the user's groups via ``group_roles``); then the user holds exactly those;
+- ``devices``: the kinds the profile creates (``create_softphone``, ``create_mobile``):
+  a user lacking one gets it, whatever kind of item it is.
+
+:func:`differences` compares desired with an account: a field pascom's answer did not
+carry is not compared, more devices than syncframe creates are the administrator's
+business, and a mobile device syncframe made twice (``wire.spare_devices``) is a change.
 """
 
 from __future__ import annotations
@@ -43,15 +49,18 @@ class MappingRules:
     extension_digits: int | None = None
     roles: tuple[str, ...] = ()
     group_roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    devices: tuple[str, ...] = (wire.MOBILE, wire.SOFTPHONE)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "MappingRules":
+        wanted = ((config.get("create_softphone", True), wire.SOFTPHONE), (config.get("create_mobile", True), wire.MOBILE))
         return cls(
             extension=config.get("extension", "auto"),
             extension_digits=config.get("extension_digits"),
             roles=tuple(config.get("roles") or ()),
             # group names compare case-insensitively (directories differ in case)
             group_roles={k.casefold(): tuple(v) for k, v in (config.get("group_roles") or {}).items()},
+            devices=tuple(sorted(kind for on, kind in wanted if on)),
         )
 
     @property
@@ -134,4 +143,24 @@ def desired_fields(identity: Identity, rules: MappingRules) -> dict[str, Any]:
         desired["extension"] = extension
     if rules.manages_roles:
         desired["roles"] = roles_for(identity, rules)
+    if rules.devices:
+        desired["devices"] = list(rules.devices)
     return desired
+
+
+def differences(fields: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Field -> [current, desired] for what an item must change (``login`` excluded)."""
+    changes: dict[str, list[Any]] = {}
+    for key, want in desired.items():
+        if key == "login" or key not in fields:
+            continue  # pascom's answer did not carry it: unknown, so never "corrected" run after run
+        have = fields[key]
+        if key == "devices":
+            lacking = set(want) - set(have)
+            spares = len(have) != len(set(have))
+            if not lacking and not spares:
+                continue
+        elif have == want:
+            continue
+        changes[key] = [have, want]
+    return changes

@@ -25,7 +25,7 @@ from syncframe.sdk import RetryPolicy
 
 from . import wire
 from .client import PascomApiError, PascomClient
-from .mapping import REPAIR_MOBILE, MappingRules, desired_fields
+from .mapping import REPAIR_MOBILE, MappingRules, desired_fields, differences
 from .schema import check_ca_bundle, password_reference, read_password
 
 
@@ -81,6 +81,9 @@ class PascomTarget(Target):
     def desired(self, identity: Identity) -> dict[str, Any]:
         return desired_fields(identity, self.rules)
 
+    def diff(self, account: Account, desired: Mapping[str, Any]) -> dict[str, list[Any]]:
+        return differences(account.fields, desired)
+
     def notices(self, item: PlanItem) -> list[Notice]:
         # a renamed user's mobile app still signs in with the old login (the rename ends its sessions)
         return [REPAIR_MOBILE] if item.rename_from else []
@@ -91,9 +94,9 @@ class PascomTarget(Target):
         return Account(
             target_id=str(obj.get(wire.ID)),
             login=login,
-            email=fields["email"],
-            display_name=fields["display_name"],
-            enabled=fields["enabled"],
+            email=fields.get("email"),
+            display_name=fields.get("display_name", ""),
+            enabled=fields.get("enabled", True),
             fields=fields,
             protected=self._is_protected(login, obj),
         )
@@ -168,11 +171,12 @@ class PascomTarget(Target):
         if new_login != old_login:
             changes["login"] = new_login
         target_id = item.target_id or (account.target_id if account else None)
-        obj = self._put(old_login, changes, current, target_id) if changes else self.client.get_identity(old_login)
+        writes = {k: v for k, v in changes.items() if k not in wire.DEVICE_KEYS}
+        obj = self._put(old_login, writes, current, target_id) if writes else self.client.get_identity(old_login)
         if obj is None:
             raise SkippableRecordError(f"pascom has no user {old_login} any more")
-        if item.kind is ItemKind.ADOPT:
-            obj = self._ensure_devices(new_login, obj, {**current, **changes})
+        if item.kind is ItemKind.ADOPT or "devices" in changes:
+            obj = self._ensure_devices(new_login, obj, {**current, **writes})
         if new_login != old_login:
             self._reset_pairing(old_login, new_login)
         return self._account(obj)
@@ -223,14 +227,22 @@ class PascomTarget(Target):
             ) from None
 
     def _ensure_devices(self, login: str, obj: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-        """Add the softphone / mobile device the profile asks for and the user lacks."""
+        """Add the softphone / mobile device the profile asks for and the user lacks, and
+        remove the spare mobile devices a retried creation once left (never a paired one)."""
+        if not isinstance(obj.get(wire.DEVICES), list):
+            return obj  # pascom's answer shows no devices: adding blindly could duplicate them
         have = wire.device_types(obj)
         display = str(values.get("display_name") or obj.get(wire.DISPLAY_NAME) or login)
         wanted = [(self.create_softphone, wire.SOFTPHONE), (self.create_mobile, wire.MOBILE)]
         missing = [kind for wanted_kind, kind in wanted if wanted_kind and kind not in have]
+        known = wire.device_ids(obj)
         for kind in missing:
-            self.client.add_device(login, wire.device_body(kind, display, values.get("mobile_phone")))
-        if missing:
+            self.client.add_device(login, wire.device_body(kind, display, values.get("mobile_phone")), known)
+        spares = wire.spare_devices(obj)
+        for device_id in spares:
+            self.log.info("%s: removing the spare mobile device %s a retried creation left", login, device_id)
+            self.client.remove_device(login, device_id)
+        if missing or spares:
             return self.client.get_identity(login) or obj
         return obj
 
@@ -277,7 +289,7 @@ def _is_same_user(obj: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
     """Whether an existing user is the one ``desired`` describes (a create that landed)."""
     fields = wire.account_fields(obj)
     return (
-        fields["auth"] == wire.AUTH_SSO
-        and fields["display_name"] == desired.get("display_name")
-        and fields["email"] == desired.get("email")
+        fields.get("auth") == wire.AUTH_SSO
+        and fields.get("display_name") == desired.get("display_name")
+        and fields.get("email") == desired.get("email")
     )

@@ -22,8 +22,13 @@ vocabulary                wire                                     mark
 ``last_name``             ``phonebook[0].028pho_lastname``         D/A
 ``business_phone``        ``phonebook[0].028pho_phone``            A
 ``mobile_phone``          ``phonebook[0].028pho_mobile``           D/A
-``devices`` (read only)   ``devices[].type``                       A
+``devices``               ``devices[].type`` (read; added by POST) A
 ========================  ======================================  ====
+
+What a GET answer does not carry is *unknown*, not empty: :func:`account_fields` leaves
+the key out and the target never compares it (else an instance that answers without,
+say, ``phonebook`` would get the same UPDATE on every run). Booleans are read strictly:
+a value that is not a form of true or false stops the run (:class:`UnexpectedAnswer`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
+
+from syncframe import FatalSyncError
 
 # --- transport ----------------------------------------------------------------
 
@@ -55,6 +62,11 @@ def identity_path(login: str) -> str:
 def devices_path(login: str) -> str:
     """Add a device to a user (A)."""
     return identity_path(login) + "/devices"
+
+
+def device_path(login: str, device_id: int) -> str:
+    """Remove one device of a user (A)."""
+    return f"{devices_path(login)}/{int(device_id)}"
 
 
 def sessions_path(login: str) -> str:
@@ -106,6 +118,12 @@ ADMIN_ROLES = ("Administrator", "Administrators", "Admin")
 
 SOFTPHONE = "softphone"
 MOBILE = "mobile"
+DEVICE_ID = "010dev_id"
+DEVICE_NAME = "010dev_bez"
+#: the vocabulary keys about devices: compared and acted on by the target, never sent in a PUT
+DEVICE_KEYS = frozenset({"devices"})
+#: the names syncframe gives the mobile devices it creates (A): only these are ever removed
+_OUR_MOBILE = re.compile(r"^pascom Mobile \[.*\]$")
 #: IO-Framework ``post`` children that create devices with the user (D softphone / A mobile)
 POST_SOFTPHONE = "ipdevice.mdsoftphone"
 POST_MOBILE = "ipdevice.mobile"
@@ -140,26 +158,62 @@ EXTENSION_TAKEN = frozenset({"EXTENSION_EXISTS"})
 # --- reading ------------------------------------------------------------------------
 
 
+class UnexpectedAnswer(FatalSyncError):
+    """pascom answered a value this adapter's assumptions do not cover; guessing could
+    write the wrong thing, so the run stops (and removes nobody)."""
+
+
+_TRUE = frozenset({"true", "1"})
+_FALSE = frozenset({"false", "0"})
+
+
+def parse_bool(value: Any, field: str, login: Any) -> bool:
+    """A pascom boolean: JSON true/false, 1/0, or those as text (any case). Anything else
+    is an error, never truthy: ``"no"`` would otherwise read as an enabled user."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise UnexpectedAnswer(
+        f"pascom answered {field} = {value!r} for user {login!r}; syncframe expects true or false "
+        f"(an assumption of the pascom plugin, see its README)"
+    )
+
+
 def _blank_to_none(value: Any) -> Any:
     return None if value == "" else value
 
 
 def account_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """An identity object as the vocabulary the planner diffs."""
-    entries = obj.get(PHONEBOOK) or []
-    entry = entries[0] if entries and isinstance(entries[0], Mapping) else {}
-    fields: dict[str, Any] = {
-        "login": obj.get(LOGIN),
-        "display_name": obj.get(DISPLAY_NAME) or "",
-        "auth": obj.get(AUTH),
-        "enabled": bool(obj.get(ENABLED, True)),
-        "email": _blank_to_none(obj.get(EMAIL)),
-        "extension": _blank_to_none(_text(obj.get(EXTENSION))),
-        "roles": sorted(r for r in obj.get(ROLES) or [] if r != BASE_ROLE),
-        "devices": sorted(device_types(obj)),
-    }
-    for key, column in _PHONEBOOK.items():
-        fields[key] = _blank_to_none(entry.get(column))
+    """An identity object as the vocabulary the planner diffs.
+
+    A key whose wire field the answer does not carry is left out (unknown, never
+    compared); an empty ``phonebook`` list is known to be empty.
+    """
+    login = obj.get(LOGIN)
+    fields: dict[str, Any] = {"login": login}
+    if DISPLAY_NAME in obj:
+        fields["display_name"] = obj[DISPLAY_NAME] or ""
+    if AUTH in obj:
+        fields["auth"] = obj[AUTH]
+    if ENABLED in obj:
+        fields["enabled"] = parse_bool(obj[ENABLED], ENABLED, login)
+    if EMAIL in obj:
+        fields["email"] = _blank_to_none(obj[EMAIL])
+    if EXTENSION in obj:
+        fields["extension"] = _blank_to_none(_text(obj[EXTENSION]))
+    if ROLES in obj:
+        fields["roles"] = sorted(r for r in obj[ROLES] or [] if r != BASE_ROLE)
+    if isinstance(obj.get(DEVICES), list):
+        fields["devices"] = device_summary(obj)
+    entries = obj.get(PHONEBOOK)
+    if isinstance(entries, list):
+        entry = entries[0] if entries and isinstance(entries[0], Mapping) else {}
+        for key, column in _PHONEBOOK.items():
+            if column in entry or not entries:
+                fields[key] = _blank_to_none(entry.get(column))
     return fields
 
 
@@ -168,14 +222,54 @@ def _text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _devices(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [d for d in obj.get(DEVICES) or [] if isinstance(d, Mapping) and d.get("type")]
+
+
+def _paired(device: Mapping[str, Any], login: Any) -> bool:
+    return parse_bool(device.get("paired", False), "devices[].paired", login)
+
+
 def device_types(obj: Mapping[str, Any]) -> set[str]:
     """Which kinds of device (``softphone``, ``mobile``) a user has."""
-    return {d.get("type") for d in obj.get(DEVICES) or [] if isinstance(d, Mapping) and d.get("type")}
+    return {str(d["type"]) for d in _devices(obj)}
+
+
+def device_ids(obj: Mapping[str, Any]) -> set[Any]:
+    """The ids of the user's devices (to tell a device a request just made from older ones)."""
+    return {d.get(DEVICE_ID) for d in _devices(obj)}
+
+
+def spare_devices(obj: Mapping[str, Any]) -> list[Any]:
+    """Ids of the mobile devices syncframe made twice: beyond the first mobile device, the
+    unpaired ones named as syncframe names them. A paired device is in use, and one an
+    administrator named is theirs: neither is ever a spare. Softphones never are (pascom
+    names every softphone itself, so a second one cannot be told from a deliberate one)."""
+    login = obj.get(LOGIN)
+    mobiles = sorted((d for d in _devices(obj) if d["type"] == MOBILE), key=lambda d: (not _paired(d, login), str(d.get(DEVICE_ID))))
+    return [
+        d.get(DEVICE_ID) for d in mobiles[1:]
+        if not _paired(d, login) and _OUR_MOBILE.match(str(d.get(DEVICE_NAME) or ""))
+    ]
+
+
+def device_summary(obj: Mapping[str, Any]) -> list[str]:
+    """The ``devices`` vocabulary value: the kinds the user has, sorted, a kind listed once
+    more for each spare (``["mobile", "mobile", "softphone"]`` reads "one mobile too many")."""
+    spares = len(spare_devices(obj))
+    return sorted([*device_types(obj), *([MOBILE] * spares)])
+
+
+def new_device(obj: Mapping[str, Any], known: Iterable[Any], kind: str) -> dict[str, Any] | None:
+    """A device of ``kind`` the user has that is not among ``known`` ids (one a request made), or None."""
+    seen = set(known)
+    return next((dict(d) for d in _devices(obj) if d["type"] == kind and d.get(DEVICE_ID) not in seen), None)
 
 
 def unpaired(obj: Mapping[str, Any]) -> bool:
     """True when none of the user's mobile devices is paired."""
-    return not any(d.get("paired") for d in obj.get(DEVICES) or [] if d.get("type") == MOBILE)
+    login = obj.get(LOGIN)
+    return not any(_paired(d, login) for d in _devices(obj) if d["type"] == MOBILE)
 
 
 def created_identity(body: Any) -> dict[str, Any]:
@@ -210,7 +304,7 @@ def phonebook_entry(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _top_level(values: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(values) - WRITABLE - {"devices"})
+    unknown = sorted(set(values) - WRITABLE - DEVICE_KEYS)
     if unknown:
         raise ValueError(f"pascom has no field for {', '.join(unknown)}")
     body: dict[str, Any] = {}

@@ -28,6 +28,10 @@ Python API::
     acme.user(login)        # User or None;  acme.snapshot() -> [User] ordered by id (under the lock)
     acme.pair_mobile(login) # the app is paired again: mobile devices paired, a mobile session opened
     acme.remove_user(login); acme.roles (set); acme.extensions.used (set of taken extensions)
+    acme.add_device(login, {"type": "mobile", "010dev_bez": ...}); acme.remove_device(login, device_id)
+    acme.reshape_answers(omit={"phonebook"}, replace={"003use_enabled": "0"}, device_paired="no")
+                            # answer like an instance whose identity objects differ from the
+                            # assumed ones (for the adapter's tests); reshape_answers() undoes it
     acme.password; acme.username
     sim.switches / acme.switches   # Switches: all instances / this one
         .latency = 0.05; .jitter = 0.01; .write_latency = 0.02; .reject_credentials = True
@@ -54,6 +58,7 @@ Wire (relative to ``/<instance>/services/``; Basic auth ``moby:<password>``):
   devices unpaired, mobile sessions ended) | 400 | 404 | 409
 - ``DELETE identity/<login>`` -> 204 | 404
 - ``POST identity/<login>/devices`` ``{"type": "softphone"|"mobile", "010dev_bez"?, "mobile"?}`` -> 201 device
+- ``DELETE identity/<login>/devices/<010dev_id>`` -> 204 (the device and its sessions) | 404
 - ``GET identity/<login>/sessions`` -> 200 ``[{"id": int, "device": <010dev_id>, "kind": "desktop"|"mobile",
   "paired": bool}]``
 - ``DELETE identity/<login>/sessions`` -> 204: sessions ended, mobile pairing removed

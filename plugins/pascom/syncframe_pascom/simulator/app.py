@@ -27,6 +27,7 @@ URLS = Map(
         Rule("/<instance>/services/identity/", endpoint="identities", methods=["GET", "POST"]),
         Rule("/<instance>/services/identity/<login>", endpoint="identity", methods=["GET", "PUT", "DELETE"]),
         Rule("/<instance>/services/identity/<login>/devices", endpoint="devices", methods=["POST"]),
+        Rule("/<instance>/services/identity/<login>/devices/<int:device_id>", endpoint="device", methods=["DELETE"]),
         Rule("/<instance>/services/identity/<login>/sessions", endpoint="sessions", methods=["GET", "DELETE"]),
     ],
     strict_slashes=False,  # "identity" and "identity/" both list; no redirects
@@ -93,7 +94,7 @@ class RestApp:
                 fault = next((f for f in [s.write_fault() for s in switch_sets] if f is not None), None)
                 if fault is not None and fault.lost is None:
                     raise server_fault(fault.status, fault.retry_after)
-            response = self._dispatch(request, instance, endpoint, args.get("login"))
+            response = self._dispatch(request, instance, endpoint, args.get("login"), args.get("device_id"))
             if fault is not None:  # the write happened; its answer is lost
                 if fault.lost == "drop":
                     return DROP
@@ -118,22 +119,27 @@ class RestApp:
             raise ApiError(401, "UNAUTHORIZED", "valid Basic credentials required", None,
                            {"WWW-Authenticate": f'Basic realm="pascom {instance.name}"'})
 
-    def _dispatch(self, request: Request, instance: Instance, endpoint: str, login: str | None) -> Response:
+    def _dispatch(self, request: Request, instance: Instance, endpoint: str, login: str | None,
+                  device_id: int | None = None) -> Response:
         method = request.method
         if endpoint == "identities":
             if method == "POST":
-                return Response(instance.create(_json_body(request)), 201, mimetype=JSON)
-            return Response(instance.list_json(), 200, mimetype=JSON)
+                return _identities(instance, instance.create(_json_body(request)), 201)
+            return _identities(instance, instance.list_json(), 200)
         assert login is not None
         if endpoint == "identity":
             if method == "PUT":
-                return Response(instance.update(login, _json_body(request)), 200, mimetype=JSON)
+                return _identities(instance, instance.update(login, _json_body(request)), 200)
             if method == "DELETE":
                 instance.delete(login)
                 return Response(status=204)
-            return Response(instance.get_json(login), 200, mimetype=JSON)
+            return _identities(instance, instance.get_json(login), 200)
         if endpoint == "devices":
             return _json(instance.add_device(login, _json_body(request)), 201)
+        if endpoint == "device":
+            assert device_id is not None
+            instance.remove_device(login, device_id)
+            return Response(status=204)
         if method == "DELETE":
             instance.end_sessions(login)
             return Response(status=204)
@@ -165,6 +171,11 @@ def _json_body(request: Request) -> Any:
         return json.loads(request.get_data())
     except ValueError:
         raise bad_request("INVALID_JSON", "the body is not valid JSON")
+
+
+def _identities(instance: Instance, body: bytes, status: int) -> Response:
+    """An answer holding identity objects, reshaped when a test plays another instance."""
+    return Response(instance.reshaped(body), status, mimetype=JSON)
 
 
 def _json(value: Any, status: int) -> Response:

@@ -8,8 +8,10 @@ O(1); the serialised user list is cached until the next write.
 from __future__ import annotations
 
 import gc
+import json
 import secrets
 import threading
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
@@ -23,6 +25,8 @@ from .switches import Switches
 BASE_ROLE = "All"
 ADMIN_ROLE = "Administrator"
 DEFAULT_ROLES = (ADMIN_ROLE, "Users")
+#: "leave the devices' ``paired`` as it is" (None is a value a test may want)
+_KEEP = object()
 
 
 class Instance:
@@ -61,6 +65,7 @@ class Instance:
         self._next_device_id = 1
         self._next_session_id = 1
         self._list_cache: bytes | None = None
+        self._shape: AnswerShape | None = None
         if seed_admin:
             self.roles.add(ADMIN_ROLE)
             self.seed_user("admin", display_name="Administrator", roles=[ADMIN_ROLE], mobile=False,
@@ -167,6 +172,20 @@ class Instance:
         """Delete a user without HTTP."""
         self.delete(login)
 
+    def reshape_answers(
+        self, omit: Iterable[str] = (), replace: Mapping[str, Any] | None = None, device_paired: Any = _KEEP
+    ) -> None:
+        """Answer like an instance whose identity objects differ from the assumed ones:
+        without the fields ``omit``, with ``replace``'s values, with every device's
+        ``paired`` set to ``device_paired``. ``reshape_answers()`` goes back to normal."""
+        shape = AnswerShape(frozenset(omit), dict(replace or {}), device_paired)
+        self._shape = None if shape.is_plain() else shape
+
+    def reshaped(self, body: bytes) -> bytes:
+        """An answer holding identity objects (a list, one, or ``{"identity": [...]}``) as shaped."""
+        shape = self._shape
+        return body if shape is None else shape.apply(body)
+
     def _open_session(self, user: User, kind: str) -> None:
         want = SOFTPHONE if kind == DESKTOP else MOBILE
         device = next((d for d in user.devices if d.type == want and (kind == DESKTOP or d.paired)), None)
@@ -265,6 +284,16 @@ class Instance:
             device = self._new_device(user, fields["type"], fields["010dev_bez"], fields["mobile"])
             self._changed(user)
             return device.wire()
+
+    def remove_device(self, login: str, device_id: int) -> None:
+        """``DELETE identity/<login>/devices/<010dev_id>`` (A): the device and its sessions go."""
+        with self._lock:
+            user = self._get(login)
+            if user.device(device_id) is None:
+                raise not_found(f"device {device_id} of identity {login}")
+            user.devices = [d for d in user.devices if d.id != device_id]
+            user.sessions = [s for s in user.sessions if s.device_id != device_id]
+            self._changed(user)
 
     def sessions(self, login: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -370,6 +399,35 @@ class Instance:
         self._next_device_id += 1
         user.devices.append(device)
         return device
+
+
+@dataclass(frozen=True)
+class AnswerShape:
+    """How :meth:`Instance.reshape_answers` changes identity objects on their way out."""
+
+    omit: frozenset[str]
+    replace: dict[str, Any]
+    device_paired: Any
+
+    def is_plain(self) -> bool:
+        return not self.omit and not self.replace and self.device_paired is _KEEP
+
+    def apply(self, body: bytes) -> bytes:
+        data = json.loads(body)
+        if isinstance(data, dict) and isinstance(data.get("identity"), list):
+            data["identity"] = [self._one(obj) for obj in data["identity"]]
+        elif isinstance(data, list):
+            data = [self._one(obj) for obj in data]
+        else:
+            data = self._one(data)
+        return json.dumps(data, separators=(",", ":")).encode()
+
+    def _one(self, obj: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in obj.items() if k not in self.omit}
+        out.update(self.replace)
+        if self.device_paired is not _KEEP and isinstance(out.get("devices"), list):
+            out["devices"] = [{**d, "paired": self.device_paired} for d in out["devices"]]
+        return out
 
 
 def _roles(roles: Iterable[str]) -> list[str]:
