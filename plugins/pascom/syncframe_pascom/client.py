@@ -5,7 +5,8 @@
 - Redirects are never followed (a redirect could carry the credentials elsewhere);
   one is reported as a configuration problem.
 - 429 / 5xx / connection errors are retried within a bounded :class:`RetryPolicy`,
-  waiting what ``Retry-After`` says.
+  waiting what ``Retry-After`` says; a POST that creates a device is not repeated
+  blindly when its answer is lost: the user is read back first (:meth:`PascomClient.add_device`).
 - Thread-safe: every thread gets its own ``requests`` session (a session is not
   safe to share between threads); each keeps a small connection pool.
 """
