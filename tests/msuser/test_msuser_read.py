@@ -198,3 +198,17 @@ def test_a_bookmark_without_a_previous_view_means_a_full_read(sim, make_source) 
     again = source.read(first.bookmark, {}, lambda *a: None)
     assert not again.incremental and len(again.identities) == 7
     assert again.stats["why"] == "there is no previous view to apply changes to"
+
+
+def test_a_batch_item_asking_for_a_wait_beyond_the_budget_stops_the_read(sim, make_source, waits) -> None:
+    sim.tenant.generate_users(5, seed=21)
+    source = make_source()
+    first = source.read(None, {}, lambda *a: None)
+    onboarded(sim, 3)
+
+    def after_the_round(n, total):
+        sim.switches.throttle(every=2, retry_after=3600)  # the batch passes, some of its items are throttled
+
+    second = source.read(first.bookmark, view(first), after_the_round)
+    assert not second.complete and "past the retry budget" in second.reason
+    assert 3600.0 not in waits

@@ -52,6 +52,9 @@ def fetch_users(client: GraphClient, user_ids: Iterable[str], select: str) -> di
         if attempt == policy.attempts:
             break
         wait = max(waits) or min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
+        spent = client.stats.retry.waited
+        if wait > policy.budget_seconds or (policy.total_budget_seconds is not None and spent + wait > policy.total_budget_seconds):
+            break  # a wait the budgets do not allow is not slept
         log.info("%d users of a batch were throttled or failed; trying them again in %.2fs", len(retry), wait)
         client.stats.retry.retries += 1
         client.stats.retry.waited += wait

@@ -219,17 +219,13 @@ class MsuserSource(Source):
             users.clear()
             try:
                 counted = self._list_users(users, progress)
-            except GraphError as exc:
-                if exc.code == EXPIRED_PAGE_TOKEN and attempt < EXPIRED_PAGE_RESTARTS:
+            except (GraphUnavailable, GraphError) as exc:
+                if getattr(exc, "code", None) == EXPIRED_PAGE_TOKEN and attempt < EXPIRED_PAGE_RESTARTS:
                     # a next link outlived its listing: only a new listing from page 1 helps
-                    log.warning("the user listing expired after %d users (%s); reading it again from the start", len(users), exc.code)
+                    log.warning("the user listing expired after %d users; reading it again from the start", len(users))
                     continue
                 if self.graph.stats.pages == pages_before:
                     raise  # nothing at all was read: an error, not an incomplete read
-                reason = f"the full read stopped after {len(users)} users: {exc}"
-            except GraphUnavailable as exc:
-                if self.graph.stats.pages == pages_before:
-                    raise
                 reason = f"the full read stopped after {len(users)} users: {exc}"
             else:
                 reason = shortfall(counted, len(users))

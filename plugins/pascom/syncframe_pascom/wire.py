@@ -246,7 +246,13 @@ def spare_devices(obj: Mapping[str, Any]) -> list[Any]:
     administrator named is theirs: neither is ever a spare. Softphones never are (pascom
     names every softphone itself, so a second one cannot be told from a deliberate one)."""
     login = obj.get(LOGIN)
-    mobiles = sorted((d for d in _devices(obj) if d["type"] == MOBILE), key=lambda d: (not _paired(d, login), str(d.get(DEVICE_ID))))
+    def keep_first(device: Mapping[str, Any]) -> tuple[bool, bool, Any]:
+        # a paired device first, then the oldest (device ids are numbers, A)
+        device_id = device.get(DEVICE_ID)
+        number = isinstance(device_id, int) and not isinstance(device_id, bool)
+        return (not _paired(device, login), not number, device_id if number else str(device_id))
+
+    mobiles = sorted((d for d in _devices(obj) if d["type"] == MOBILE), key=keep_first)
     return [
         d.get(DEVICE_ID) for d in mobiles[1:]
         if not _paired(d, login) and _OUR_MOBILE.match(str(d.get(DEVICE_NAME) or ""))

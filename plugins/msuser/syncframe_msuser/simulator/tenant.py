@@ -177,9 +177,7 @@ class Tenant:
         self._log.append((self._seq, self.clock.now(), user_id, kind, properties))
 
     def _prepare_new(self, props: dict[str, Any]) -> dict[str, Any]:
-        checked = {name: _check_user_value(name, value) for name, value in props.items()}
-        # a property created empty was never set (delta leaves such properties out)
-        user = {name: value for name, value in checked.items() if value is not None}
+        user = {name: _check_user_value(name, value) for name, value in props.items()}
         upn = user.get("userPrincipalName")
         if not upn:
             given, surname = user.get("givenName"), user.get("surname")
@@ -207,7 +205,8 @@ class Tenant:
         if guest:
             user.setdefault("externalUserState", "Accepted")
             user.setdefault("creationType", "Invitation")
-        return user
+        # a property created empty (mail=None: no mailbox) was never set: delta leaves it out
+        return {name: value for name, value in user.items() if value is not None}
 
     def add_user(self, **properties: Any) -> dict[str, Any]:
         """Create a user from Graph properties (``userPrincipalName="a@x"``, ``displayName=...``).
