@@ -123,7 +123,7 @@ def _load_commands() -> None:
     # imported for their side effect of adding commands to ``cli``
     from . import connectors  # noqa: F401
 
-    for optional in ("runs", "decisions", "auth", "sandbox", "demo", "worker"):
+    for optional in ("runs", "decisions", "auth", "sandbox", "demo", "worker", "web"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ..errors import ConfigError
+from ..operations import held_logins, link_account, release_removals
 from . import App, cli, pass_app
 
 _operator_option = click.option(
@@ -51,14 +52,7 @@ def _report(app: App, rows: list[Any], line: str) -> None:
 
 
 def _held_logins(app: App, name: str) -> list[str]:
-    """The removals the guard holds right now (a plan: reads, writes nothing)."""
-    from ..engine import ConnectorRunner
-    from ..model import ItemKind
-
-    outcome = ConnectorRunner(app.connector(name, None), app.pm, app.store, echo=lambda line: app.err.print(line)).plan()
-    if outcome.plan is None:
-        raise ConfigError(f"connector {name!r} could not be planned: {outcome.report.get('error')}")
-    return sorted({str(i.login) for i in outcome.plan.of_kind(ItemKind.HELD) if i.login})
+    return held_logins(app.connector(name, None), app.pm, app.store, echo=lambda line: app.err.print(line))
 
 
 @cli.command()
@@ -77,14 +71,8 @@ def release(app: App, name: str, logins: tuple[str, ...], release_all: bool, ope
     if not logins and not release_all:
         raise click.UsageError("name the logins to release, or give --all")
     held = _held_logins(app, name)
-    by_folded = {login.lower(): login for login in held}
-    wanted = list(held) if release_all else list(dict.fromkeys(logins))
-    unknown = [login for login in wanted if login.lower() not in by_folded]
-    if unknown:
-        shown = ", ".join(held[:10]) + (" …" if len(held) > 10 else "") if held else "none"
-        raise ConfigError(f"not a held removal of connector {name!r}: {', '.join(unknown)} (held now: {shown})")
     who = operator_name(operator)
-    rows = [app.store.record_decision(name, "release", by_folded[login.lower()], who) for login in wanted]
+    rows = release_removals(app.store, name, held, None if release_all else logins, who)
     _report(app, rows, f"Released {len(rows)} removal(s) of {name} for its next run ({who}): {', '.join(r.subject for r in rows) or 'none held'}.")
 
 
@@ -116,24 +104,10 @@ def link(app: App, name: str, source_id: str, login: str, operator: str | None) 
     The next plan follows the link: the account is updated (and renamed) to match the
     user. Refused when the account is protected or either side is linked already.
     """
-    connector = app.connector(name, None)
-    context = connector.context(token_store=app.store.token_store(f"{name}:source"), echo=lambda line: app.err.print(line))
-    target = connector.open_target(context)
-    try:
-        account = target.find(login)
-    finally:
-        target.close()
-    if account is None:
-        raise ConfigError(f"the target has no account with the login {login!r}")
-    protected = {p.lower() for p in connector.protected_logins}
-    if account.protected or account.login.lower() in protected:
-        raise ConfigError(f"the account {account.login!r} is protected and never linked")
-    view = app.store.load_view(name)
-    if view and source_id not in view:
-        raise ConfigError(f"connector {name!r} read no user with the source id {source_id!r} (see its last plan)")
     who = operator_name(operator)
-    row = app.store.link_by_hand(name, source_id, account.target_id, account.login, who)
-    _report(app, [row], f"Linked source id {source_id} to {account.login!r} ({who}); the next plan follows the link.")
+    row = link_account(app.store, app.connector(name, None), source_id, login, who, echo=lambda line: app.err.print(line))
+    account_login = row.detail["login"]
+    _report(app, [row], f"Linked source id {source_id} to {account_login!r} ({who}); the next plan follows the link.")
 
 
 @cli.command()

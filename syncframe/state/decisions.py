@@ -20,8 +20,9 @@ from ..errors import ConfigError
 from .models import DecisionModel, LinkModel, utcnow
 from .rows import DecisionRow
 
-#: what a decision can be
-DECISION_KINDS = ("release", "hold", "link", "unlink", "apply_plan")
+#: what a decision can be (the web console also records who started a run, edited a
+#: connector or started a sign-in)
+DECISION_KINDS = ("release", "hold", "link", "unlink", "apply_plan", "run", "connector_add", "connector_edit", "authenticate")
 
 
 class DecisionLog:

@@ -202,3 +202,19 @@ class DecisionModel(Base):
     consumed_run: Mapped[int | None]
 
     __table_args__ = (Index("ix_decisions_connector_id", "connector", "id"),)
+
+
+class AdminModel(Base):
+    """An account that may sign in to the web console (the password only as its hash)."""
+
+    __tablename__ = "admins"
+
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    #: a read-only account can look at everything but change nothing
+    read_only: Mapped[bool]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<AdminModel name={self.name!r} read_only={self.read_only} password_hash=<hidden>>"

@@ -85,3 +85,14 @@ class DecisionRow:
     created_at: datetime
     #: the run that acted on a release or hold; None while pending (and for the others)
     consumed_run: int | None = None
+
+
+@dataclass(frozen=True)
+class AdminRow:
+    """A web console account; ``password_hash`` stays out of its repr."""
+
+    name: str
+    password_hash: str = field(repr=False)
+    read_only: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ConfigError
 from . import database, locks, migrate
+from .admins import AdminAccounts
 from .decisions import DecisionLog
 from .locks import HeldLock
 from .models import (
@@ -45,7 +46,7 @@ log = logging.getLogger("syncframe.state")
 _VIEW_BATCH = 5000
 
 
-class StateStore(DecisionLog):
+class StateStore(DecisionLog, AdminAccounts):
     """The state of every connector. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, url: str, engine: Engine):

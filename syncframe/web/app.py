@@ -1,0 +1,81 @@
+"""The Starlette application: routes, sessions, templates, static files."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from . import actions, auth, pages
+from .jobs import JobBoard
+from .ratelimit import LoginLimiter
+from .security import csrf_token
+
+HERE = Path(__file__).resolve().parent
+#: a signed-in session lasts this long without a new sign-in
+SESSION_SECONDS = 8 * 3600
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals["csrf_token"] = csrf_token
+    return templates
+
+
+def routes() -> list[Any]:
+    return [
+        Route("/login", auth.login_page, methods=["GET"], name="login"),
+        Route("/login", auth.login, methods=["POST"]),
+        Route("/logout", auth.logout, methods=["POST"], name="logout"),
+        Route("/", pages.connectors, methods=["GET"], name="connectors"),
+        Route("/connectors/new", pages.new_connector, methods=["GET"], name="new_connector"),
+        Route("/connectors/new", actions.add_connector, methods=["POST"]),
+        Route("/connectors/{name}", pages.connector, methods=["GET"], name="connector"),
+        Route("/connectors/{name}/plan", pages.plan, methods=["GET"], name="plan"),
+        Route("/connectors/{name}/progress", pages.progress, methods=["GET"], name="progress"),
+        Route("/connectors/{name}/runs/{run_id:int}", pages.run, methods=["GET"], name="run"),
+        Route("/connectors/{name}/edit", pages.edit_connector, methods=["GET"], name="edit_connector"),
+        Route("/connectors/{name}/edit", actions.save_connector, methods=["POST"]),
+        Route("/connectors/{name}/authenticate", pages.authenticate, methods=["GET"], name="authenticate"),
+        Route("/connectors/{name}/authenticate", actions.start_authenticate, methods=["POST"]),
+        Route("/connectors/{name}/run", actions.run_now, methods=["POST"], name="run_now"),
+        Route("/connectors/{name}/release", actions.release, methods=["POST"], name="release"),
+        Route("/connectors/{name}/link", actions.link, methods=["POST"], name="link"),
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+
+
+def create_app(store: Any, pm: Any, *, behind_https: bool = False, secret_key: str | None = None, limiter: LoginLimiter | None = None) -> Starlette:
+    """The console for ``store`` with the plugins of ``pm``.
+
+    :param behind_https: Mark the session cookie ``Secure`` (served through HTTPS).
+    :param secret_key: Signs session cookies; a random one per process by default
+        (a restart signs everyone out).
+    :param limiter: Counts failed sign-ins (one per application by default).
+    """
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=secret_key or secrets.token_urlsafe(32),
+                session_cookie="syncframe_session",
+                max_age=SESSION_SECONDS,
+                same_site="strict",
+                https_only=behind_https,
+            )
+        ],
+    )
+    app.state.store = store
+    app.state.pm = pm
+    app.state.templates = make_templates()
+    app.state.jobs = JobBoard(store, pm)
+    app.state.limiter = limiter or LoginLimiter()
+    return app
