@@ -124,16 +124,14 @@ def _typed(f: FormField) -> Any:
         return f.value == "true"
     if f.value == "":
         return None
-    if f.kind == "int":
-        try:
-            return int(f.value)
-        except ValueError:
-            raise ValueError("must be a whole number") from None
-    if f.kind == "float":
-        try:
-            return float(f.value)
-        except ValueError:
-            raise ValueError("must be a number") from None
+    if f.kind in ("int", "float"):
+        # a template's 10 may stand for a percentage: 10.5 is a number too (the schema decides)
+        for number in (int, float):
+            try:
+                return number(f.value)
+            except ValueError:
+                pass
+        raise ValueError("must be a number")
     if f.kind == "list":
         return [v.strip() for v in f.value.split(",") if v.strip()]
     return f.value

@@ -45,7 +45,7 @@ def memory_profile(root: Path, title: str = "Contoso users") -> str:
             'mode = "sync"',
             'interval = "1h"',
             "[guard]",
-            "max_per_run = 0",  # every removal is held until a person releases it
+            "max_per_run = 0  # every removal is held until a person releases it",
             "[source]",
             'type = "MEMORY"',
             f"path = {json.dumps(str(root / 'users.json'))}",
