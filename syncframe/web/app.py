@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
@@ -52,6 +54,13 @@ def routes() -> list[Any]:
     ]
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    yield
+    # Ctrl+C or SIGTERM: a run started here stops between writes, as in 'serve'
+    await run_in_threadpool(app.state.jobs.shutdown)
+
+
 def create_app(store: Any, pm: Any, *, behind_https: bool = False, secret_key: str | None = None, limiter: LoginLimiter | None = None) -> Starlette:
     """The console for ``store`` with the plugins of ``pm``.
 
@@ -62,6 +71,7 @@ def create_app(store: Any, pm: Any, *, behind_https: bool = False, secret_key: s
     """
     app = Starlette(
         routes=routes(),
+        lifespan=lifespan,
         middleware=[
             Middleware(
                 SessionMiddleware,

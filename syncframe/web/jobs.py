@@ -55,6 +55,8 @@ class JobBoard:
         self._jobs: dict[tuple[str, str], Job] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        #: set when the console shuts down: runs stop between writes (as on SIGTERM in serve)
+        self.stopping = threading.Event()
 
     def get(self, connector: str, kind: str) -> Job | None:
         with self._lock:
@@ -74,6 +76,16 @@ class JobBoard:
         """Wait for every thread started so far (shutdown, tests)."""
         for thread in list(self._threads):
             thread.join(timeout)
+
+    def shutdown(self, timeout: float = 30.0) -> None:
+        """Stop runs between writes and wait for them (a sign-in waiting for a person is left)."""
+        self.stopping.set()
+        for (_, kind), job in list(self._jobs.items()):
+            if kind == "run" and job.running:
+                job.phase = "stopping: the console shuts down"
+        for thread in list(self._threads):
+            if thread.name.startswith("syncframe-web-run-"):
+                thread.join(timeout)
 
     # --- internals -------------------------------------------------------------------
 
@@ -116,6 +128,7 @@ class JobBoard:
             self.store,
             progress=_progress_into(job),
             echo=job.echo,
+            stop=self.stopping,
             release=f"syncframe run {connector.name}",
         )
         outcome = runner.run(holder=f"syncframe web ({job.operator})", operator=job.operator)
