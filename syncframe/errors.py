@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .exit_codes import ExitCode
+
 
 class SyncframeError(Exception):
-    """Base class; ``exit_code`` is what the CLI exits with."""
+    """Base class; ``exit_code`` is what the CLI exits with, ``error_code`` what ``--json``
+    errors name (``{"error": {"code", "message", "exit"}}``)."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.FAILED
+    error_code = "error"
 
 
 class ConfigError(SyncframeError):
     """A profile or setting is wrong; raised before any request is made."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
+    error_code = "config"
 
     def __init__(self, message: str, messages: Mapping[str, Any] | None = None):
         super().__init__(message)
@@ -47,11 +52,14 @@ class ConfigError(SyncframeError):
 class PluginError(SyncframeError):
     """A plugin could not be loaded or is invalid; the message names it."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
+    error_code = "plugin"
 
 
 class SyncError(SyncframeError):
     """Something went wrong while talking to a source or a target."""
+
+    error_code = "sync"
 
 
 class FatalSyncError(SyncError):
@@ -60,6 +68,8 @@ class FatalSyncError(SyncError):
 
 class AuthenticationError(FatalSyncError):
     """Sign-in failed, or a permission or consent is missing."""
+
+    error_code = "authentication"
 
 
 class RetriableSyncError(SyncError):
@@ -73,9 +83,26 @@ class SkippableRecordError(SyncError):
 class LockedError(SyncframeError):
     """Another run of the same connector holds the lock."""
 
-    exit_code = 5
+    exit_code = ExitCode.LOCKED
+    error_code = "locked"
 
     def __init__(self, connector: str, holder: str):
         super().__init__(f"connector {connector!r} is locked by another run: {holder}")
         self.connector = connector
         self.holder = holder
+
+
+class StateStoreError(SyncframeError):
+    """The state store failed while in use: read-only, disk full, damaged, or its
+    database went away. The message names the store (password masked) and the cause."""
+
+    exit_code = ExitCode.STATE
+    error_code = "state"
+
+
+class StateSettingsError(StateStoreError):
+    """``--state`` / ``SYNCFRAME_STATE`` names no usable state store (an unknown scheme,
+    a directory, a file that is not a database, a newer schema, a server that refuses)."""
+
+    exit_code = ExitCode.USAGE
+    error_code = "state_settings"

@@ -23,7 +23,7 @@ def held_logins(connector: Any, pm: pluggy.PluginManager, store: Any, echo: Call
 
     outcome = ConnectorRunner(connector, pm, store, echo=echo).plan()
     if outcome.plan is None:
-        raise ConfigError(f"connector {connector.name!r} could not be planned: {outcome.report.get('error')}")
+        raise ConfigError(f"connector {connector.name!r} could not be planned: {outcome.report.error}")
     return sorted({str(i.login) for i in outcome.plan.of_kind(ItemKind.HELD) if i.login})
 
 

@@ -10,6 +10,8 @@
   two writes (recorded as ``aborted``, bookmark not advanced), then serve exits 0.
 - Profiles are re-read every loop: connectors added, changed or removed while
   serving are picked up.
+- Every event (``run``, ``skipped``, ``invalid``, ``stopping``) carries its ``time``
+  (UTC); a ``run`` event's ``next_in`` is the real wait in seconds until the next try.
 
 ``time_scale`` multiplies every interval and back-off (``--time-scale 0.01`` turns
 a 60 s interval into 0.6 s). It exists for tests and demos; profiles still need
@@ -20,9 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import signal
 import threading
 import time
+from datetime import datetime, timezone
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -32,6 +34,7 @@ import pluggy
 from .connector import Connector, load_profile
 from .engine.runner import ConnectorRunner, Outcome
 from .errors import LockedError, SyncframeError
+from .stopping import StopOnSignals
 
 if TYPE_CHECKING:
     from .state.protocols import Store
@@ -81,7 +84,8 @@ class Scheduler:
     :param pm: The plugin manager.
     :param workers: Connectors run at the same time.
     :param time_scale: Factor on intervals and back-offs (tests, demos).
-    :param on_event: Called with one dict per event (``run``, ``skipped``, ``invalid``, ``stopping``).
+    :param on_event: Called with one dict per event (``run``, ``skipped``, ``invalid``, ``stopping``),
+        each with its ``time``.
     :param clock: Monotonic seconds (injectable for tests).
     """
 
@@ -106,29 +110,16 @@ class Scheduler:
         self.stop = threading.Event()
         self.slots: dict[str, _Slot] = {}
         self.failed_runs = 0
-        self._signals = 0
-        self._handlers: dict[int, Any] = {}
+        self._signals = StopOnSignals(self.stop, announce=lambda name: self._emit({"event": "stopping", "message": f"{name}: finishing the running runs"}))
 
     # --- signals ------------------------------------------------------------------
 
     def install_signal_handlers(self) -> None:
         """SIGTERM/SIGINT set :attr:`stop` (a second SIGINT interrupts at once)."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            self._handlers[sig] = signal.signal(sig, self._on_signal)
+        self._signals.install()
 
     def restore_signal_handlers(self) -> None:
-        for sig, handler in self._handlers.items():
-            signal.signal(sig, handler)
-        self._handlers.clear()
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        self._signals += 1
-        if self._signals > 1 and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.on_event({"event": "stopping", "message": f"{signal.Signals(signum).name}: finishing the running runs"})
-        self.stop.set()
+        self._signals.restore()
 
     # --- the loop -------------------------------------------------------------------
 
@@ -195,9 +186,9 @@ class Scheduler:
             try:
                 connector = load_profile(row.profile_text, self.pm, name)
             except SyncframeError as exc:
-                self.on_event({"event": "invalid", "name": name, "error": str(exc)})
+                self._emit({"event": "invalid", "name": name, "error": str(exc)})
             if connector is not None and not connector.interval:
-                self.on_event({"event": "skipped", "name": name, "reason": "no interval in its profile (run it by hand)"})
+                self._emit({"event": "skipped", "name": name, "reason": "no interval in its profile (run it by hand)"})
                 connector = None
             self.slots[name] = _Slot(row.profile_text, connector, next_due=now, failures=slot.failures if slot else 0, runs=slot.runs if slot else 0)
 
@@ -225,21 +216,27 @@ class Scheduler:
         now = self.clock()
         if what == "locked":
             slot.next_due = now + interval * self.scale
-            self.on_event({"event": "skipped", "name": name, "reason": value})
+            self._emit({"event": "skipped", "name": name, "reason": value})
             return
         outcome: Outcome | None = value if what == "run" else None
         status = outcome.status if outcome is not None else "failed"
-        error = value if outcome is None else outcome.report.get("error")
+        error = value if outcome is None else outcome.report.error
         failures = failures_after(slot.failures, status, stopped=self.stop.is_set())
         if failures > slot.failures:
             self.failed_runs += 1
         slot.failures = failures
-        delay = backoff_delay(interval, slot.failures)
-        slot.next_due = now + delay * self.scale
-        event: dict[str, Any] = {"event": "run", "name": name, "status": status, "error": error, "failures": slot.failures, "next_in": delay}
+        wait_s = backoff_delay(interval, slot.failures) * self.scale
+        slot.next_due = now + wait_s
+        # next_in is the real wait, --time-scale applied
+        event: dict[str, Any] = {"event": "run", "name": name, "status": status, "error": error, "failures": slot.failures, "next_in": wait_s}
         if outcome is not None:
-            event.update(run_id=outcome.run_id, counts=outcome.report["counts"], bookmark=outcome.report["bookmark"])
-        self.on_event(event)
+            event.update(run_id=outcome.run_id, counts=outcome.report.counts, bookmark=outcome.report.bookmark)
+        self._emit(event)
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        """Hand an event to ``on_event`` with the time it happened (UTC, ISO 8601)."""
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self.on_event({"time": stamp, **event})
 
 
 @contextlib.contextmanager

@@ -1,32 +1,56 @@
 """The ``syncframe`` command line (click + rich).
 
-Each sub-module adds its commands to :data:`cli`; :func:`main` turns syncframe's
-errors into one line on stderr and the documented exit codes:
+Each sub-module adds its commands to :data:`cli`. Errors become one line on stderr
+(or, when JSON was asked for, ``{"error": {"code", "message", "exit"}}`` on stdout)
+and the exit codes of :class:`syncframe.exit_codes.ExitCode`.
 
-0 done / in sync · 1 failed · 2 usage or profile error · 3 changes pending (``plan``)
-· 4 removals held · 5 locked by another run · 6 a saved plan is stale (``run --plan``).
+Start-up stays cheap (``syncframe --help`` in a fraction of a second): the command
+modules import only click at the top; the state store (SQLAlchemy), the engine,
+rich's tables and the plugins are imported by the commands that use them.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.logging import RichHandler
 
 from ..errors import ConfigError, SyncframeError
+from ..exit_codes import MEANINGS, ExitCode
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_PENDING = 3
-EXIT_HELD = 4
-EXIT_LOCKED = 5
-EXIT_STALE = 6
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# the names older code and plugins' tests import; the numbers live in ExitCode
+EXIT_OK = ExitCode.OK
+EXIT_FAILED = ExitCode.FAILED
+EXIT_USAGE = ExitCode.USAGE
+EXIT_PENDING = ExitCode.PENDING
+EXIT_HELD = ExitCode.HELD
+EXIT_LOCKED = ExitCode.LOCKED
+EXIT_STALE = ExitCode.STALE
+EXIT_STATE = ExitCode.STATE
+
+#: console width when stdout is no terminal (cron, systemd, ``> file``): lines are never
+#: wrapped or cut there; rich's tables still size their columns to the content
+PIPE_WIDTH = 100_000
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A rich console for stdout (tables, reports) or stderr (progress, logs).
+
+    On a terminal it fits the window; in a pipe it does not wrap (``COLUMNS`` still
+    sets a width when given)."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(stderr=stderr, highlight=False, width=PIPE_WIDTH if piped else None, soft_wrap=piped)
 
 
 class App:
@@ -37,9 +61,15 @@ class App:
         self.json = as_json
         self.verbose = verbose
         self.plugin_names = plugin_names
-        # tables and reports on stdout; progress and logs on stderr, so --json stays clean
-        self.console = Console(highlight=False)
-        self.err = Console(stderr=True, highlight=False)
+
+    @cached_property
+    def console(self) -> Console:
+        """Tables and reports on stdout; progress and logs go to :attr:`err`, so --json stays clean."""
+        return make_console()
+
+    @cached_property
+    def err(self) -> Console:
+        return make_console(stderr=True)
 
     @cached_property
     def pm(self):  # type: ignore[no-untyped-def]
@@ -80,21 +110,101 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+# --- errors ------------------------------------------------------------------------
+
+
+def error_document(code: str, message: str, exit_code: int) -> dict[str, Any]:
+    """The JSON an error prints on stdout when JSON was asked for."""
+    return {"error": {"code": code, "message": message, "exit": int(exit_code)}}
+
+
+class ReportedError(click.ClickException):
+    """An error on its way out: one line on stderr, or JSON on stdout under --json."""
+
+    def __init__(self, message: str, code: str, exit_code: int, as_json: bool, original: click.ClickException | None = None):
+        super().__init__(message)
+        self.code = code
+        self.exit_code = int(exit_code)
+        self.as_json = as_json
+        self.original = original
+
+    def show(self, file: Any = None) -> None:
+        if self.as_json:
+            click.echo(json.dumps(error_document(self.code, self.message, self.exit_code), ensure_ascii=False))
+        elif self.original is not None:
+            self.original.show(file)
+        else:
+            click.echo(f"Error: {self.message}", err=True)
+
+
+def wants_json(args: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``--json`` is among the arguments (before a ``--``), wherever it stands."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def _reported(exc: click.ClickException, as_json: bool) -> ReportedError:
+    if isinstance(exc, ReportedError):
+        return exc
+    code = "usage" if isinstance(exc, click.UsageError) else "error"
+    return ReportedError(exc.format_message(), code, exc.exit_code, as_json, original=exc)
+
+
 class SyncframeGroup(click.Group):
-    """Renders syncframe's errors as one line and their exit code, for every command
-    (so ``click.testing.CliRunner`` sees the same exit codes a shell does)."""
+    """Renders every error as one line (or JSON) with its exit code, for every command
+    (so ``click.testing.CliRunner`` sees the same exit codes a shell does), and lets
+    ``--json`` stand after the command as well as before it."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            ctx = super().make_context(info_name, args, parent=parent, **extra)
+        except click.ClickException as exc:
+            raise _reported(exc, wants_json(args)) from None
+        ctx.meta["syncframe.json"] = wants_json(args)
+        return ctx
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SyncframeError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            raise ReportedError(str(exc), exc.error_code, exc.exit_code, _json_asked(ctx)) from None
+        except click.ClickException as exc:
+            raise _reported(exc, _json_asked(ctx)) from None
 
 
-@click.group(cls=SyncframeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def _json_asked(ctx: click.Context) -> bool:
+    app = ctx.find_object(App)
+    return bool(ctx.meta.get("syncframe.json") or (app is not None and app.json))
+
+
+def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        app = ctx.find_object(App)
+        if app is not None:
+            app.json = True
+
+
+def _add_json_option(command: click.Command) -> None:
+    """Every command takes ``--json`` too (``syncframe plan NAME --json``)."""
+    if not any(p.name == "json_flag" for p in command.params):
+        command.params.append(
+            click.Option(["--json", "json_flag"], is_flag=True, expose_value=False, is_eager=True, callback=_json_flag, help="Print machine-readable JSON (also accepted before the command).")
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_json_option(sub)
+
+
+_EXIT_CODES_HELP = "Exit codes: " + " · ".join(f"{int(code)} {meaning}" for code, meaning in MEANINGS.items()) + "."
+
+
+@click.group(cls=SyncframeGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=_EXIT_CODES_HELP)
 @click.option("--state", envvar="SYNCFRAME_STATE", metavar="URL", help="State store: a SQLite file path or a SQLAlchemy URL (default: a SQLite file in your data directory).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables (errors too).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("--plugins", "plugin_names", envvar="SYNCFRAME_PLUGINS", metavar="A,B", help="Load only these plugins (entry-point names).")
 @click.version_option(package_name="syncframe")
@@ -102,16 +212,41 @@ class SyncframeGroup(click.Group):
 def cli(ctx: click.Context, state: str | None, as_json: bool, verbose: int, plugin_names: str | None) -> None:
     """Keep a phone system's users in step with a company directory."""
     _configure_logging(verbose)
-    app = App(state, as_json, verbose, plugin_names)
+    app = App(state, as_json or bool(ctx.meta.get("syncframe.json")), verbose, plugin_names)
     ctx.obj = app
     ctx.call_on_close(app.close)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Plain log lines on whatever ``sys.stderr`` is at the time of writing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def _configure_logging(verbose: int) -> None:
+    """Logs on stderr: rich on a terminal, one plain timestamped line each in a pipe."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     root = logging.getLogger()
-    if not any(isinstance(h, RichHandler) for h in root.handlers):
-        root.addHandler(RichHandler(console=Console(stderr=True), show_path=False, markup=False))
+    if not any(getattr(h, "syncframe", False) for h in root.handlers):
+        handler: logging.Handler
+        if sys.stderr.isatty():
+            from rich.logging import RichHandler
+
+            handler = RichHandler(console=make_console(stderr=True), show_path=False, markup=False)
+        else:
+            handler = _StderrHandler()
+        handler.syncframe = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(level)
     # third-party debug logs can print request bodies (tokens): keep them at INFO at most
     # (plugins cap their own libraries' loggers the same way)
@@ -129,6 +264,9 @@ def _load_commands() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"{__name__}.{optional}":
                 raise
+
+    _add_json_option(cli)
+    cli.params[:] = [p for p in cli.params if p.name != "json_flag"]  # the group has its own --json
 
 
 _load_commands()

@@ -8,14 +8,16 @@ in the state store under ``<connector>:source`` (the msal token cache, for examp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from ..contracts import CheckResult
 from ..errors import SyncframeError
-from . import EXIT_FAILED, App, cli, pass_app
+from ..exit_codes import ExitCode
+from . import App, cli, pass_app
+
+if TYPE_CHECKING:
+    from ..contracts import CheckResult
 
 
 def _echo(app: App):  # type: ignore[no-untyped-def]
@@ -47,6 +49,8 @@ def auth_command(app: App, name: str | None, profile_path: Path | None) -> None:
 
 def _run_checks(role: str, opener: Any) -> list[tuple[str, CheckResult]]:
     """Open one side and run its checks; a side that cannot even open is one failed line."""
+    from ..contracts import CheckResult
+
     try:
         side = opener()
     except SyncframeError as exc:
@@ -78,11 +82,13 @@ def check_command(app: App, name: str | None, profile_path: Path | None) -> None
             }
         )
     else:
+        from rich.table import Table
+
         table = Table("", "side", "check", "detail", title=f"syncframe check {connector.name}")
         for side, result in lines:
             table.add_row("[green]✓[/]" if result.ok else "[red]✗[/]", side, result.name, result.detail)
         app.console.print(table)
     if not ok:
-        raise click.exceptions.Exit(EXIT_FAILED)
+        raise click.exceptions.Exit(ExitCode.FAILED)
 
 

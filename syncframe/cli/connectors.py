@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from .. import plugins as registry
-from ..connector import check_name, load_profile
 from ..errors import ConfigError
 from . import App, cli, pass_app
 
@@ -17,6 +14,10 @@ from . import App, cli, pass_app
 @pass_app
 def plugins_command(app: App) -> None:
     """List the loaded plugins and what each registers."""
+    from rich.table import Table
+
+    from .. import plugins as registry
+
     infos = registry.plugin_infos(app.pm)
     if app.json:
         app.emit_json([i.to_dict() for i in infos])
@@ -39,6 +40,8 @@ def connector_group() -> None:
 @pass_app
 def connector_add(app: App, name: str, profile_path: Path, replace: bool) -> None:
     """Validate a profile and register it as connector NAME."""
+    from ..connector import check_name, load_profile
+
     text = profile_path.read_text(encoding="utf-8")
     connector = load_profile(text, app.pm, check_name(name))
     app.store.add_connector(name, text, replace=replace)
@@ -52,6 +55,10 @@ def connector_add(app: App, name: str, profile_path: Path, replace: bool) -> Non
 @pass_app
 def connector_list(app: App) -> None:
     """List the registered connectors."""
+    from rich.table import Table
+
+    from ..connector import load_profile
+
     rows = []
     for row in app.store.list_connectors():
         try:
@@ -121,6 +128,10 @@ def connector_remove(app: App, name: str, yes: bool) -> None:
 @pass_app
 def connector_template(app: App, name: str | None) -> None:
     """Print a commented starter profile (without NAME: list the templates)."""
+    from rich.table import Table
+
+    from .. import plugins as registry
+
     templates = registry.templates(app.pm)
     if name is None:
         if app.json:

@@ -17,20 +17,18 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
-from rich.panel import Panel
 
-from .. import demo as scenario_data
-from ..connector import load_profile
-from ..engine.report import render_report
-from ..engine.runner import ConnectorRunner
 from ..errors import SyncframeError
-from ..state import StateStore
-from . import EXIT_OK, App, cli, pass_app
+from ..exit_codes import ExitCode
+from . import App, cli, pass_app
 from .runs import progress_factory
 from .sandbox import render_profile, seed_scenario, started_sandboxes
+
+if TYPE_CHECKING:
+    from ..engine import Report
 
 DEMO_NAME = "demo"
 
@@ -50,18 +48,18 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def summary(name: str, report: dict[str, Any]) -> dict[str, Any]:
+def summary(name: str, report: Report) -> dict[str, Any]:
     """One run in the demo's JSON document."""
-    counts = report["counts"]
+    counts = report.counts
     keys = ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error")
     return {
         "name": name,
-        "mode": report["mode"],
-        "status": report["status"],
+        "mode": report.mode,
+        "status": report.status,
         "counts": {key: int(counts.get(key, 0)) for key in keys},
-        "notices": dict(report["notices"]),
-        "notice_messages": dict(report["notice_messages"]),
-        "bookmark": bool(report["bookmark"]),
+        "notices": dict(report.notices),
+        "notice_messages": dict(report.notice_messages),
+        "bookmark": bool(report.bookmark),
     }
 
 
@@ -76,6 +74,14 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
     Nothing outside a throwaway directory is touched, and nothing leaves this machine:
     the directory and the phone system are simulators on 127.0.0.1.
     """
+    from rich.panel import Panel
+
+    from .. import demo as scenario_data
+    from ..connector import load_profile
+    from ..engine.runner import ConnectorRunner
+    from ..state import StateStore
+    from .render import render_report
+
     started = time.monotonic()
     scenario = scenario_data.build(users)
     runs: list[dict[str, Any]] = []
@@ -105,9 +111,9 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
             connector, app.pm, store, progress=progress_factory(app), release=f"syncframe --state {workdir / 'state.db'} run {DEMO_NAME}"
         )
 
-        def step(title: str, description: str) -> dict[str, Any]:
+        def step(title: str, description: str) -> Report:
             if not app.json:
-                app.console.print(Panel(description, title=title, title_align="left", border_style="cyan"))
+                app.console.print(Panel(description, title=title, title_align="left", border_style="cyan", expand=False))
             outcome = runner.run(holder="syncframe demo")
             if not app.json:
                 render_report(outcome.report, app.console)
@@ -123,10 +129,11 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
                     f"State and profile: {workdir}",
                     title="syncframe demo",
                     border_style="green",
+                    expand=False,
                 )
             )
             preview = runner.plan()
-            app.console.print(Panel("What the first run will do (syncframe plan: nothing is written)", title="plan", title_align="left", border_style="cyan"))
+            app.console.print(Panel("What the first run will do (syncframe plan: nothing is written)", title="plan", title_align="left", border_style="cyan", expand=False))
             render_report(preview.report, app.console)
 
         step("initial import", "Create the users in scope as the target sets them up; adopt and rename existing users.")
@@ -150,7 +157,7 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
         if app.json:
             app.emit_json({"runs": runs})
         else:
-            app.console.rule("demo summary")
+            app.console.print("[bold]demo summary[/]")
             for r in runs:
                 c = r["counts"]
                 counts = " · ".join(f"{k} {c[k]}" for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "error") if c[k])
@@ -161,4 +168,4 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
             app.console.print(f"{stats}. Done in {time.monotonic() - started:.1f}s.")
     if failed:
         raise SyncframeError(f"the demo's {failed[0]['name']!r} run failed")
-    ctx.exit(EXIT_OK)
+    ctx.exit(ExitCode.OK)

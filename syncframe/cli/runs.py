@@ -1,8 +1,8 @@
 """``plan``, ``run``, ``history`` and ``serve``.
 
-Exit codes: 0 done / in sync · 1 failed · 2 usage or profile error · 3 changes
-pending (``plan``; or ``run`` declined at the prompt) · 4 removals held · 5 locked
-by another run.
+Exit codes: :class:`syncframe.exit_codes.ExitCode` (0 done / in sync · 1 failed ·
+2 usage or profile error · 3 changes pending or declined · 4 removals held · 5 locked
+by another run · 7 the state store failed).
 """
 
 from __future__ import annotations
@@ -10,20 +10,22 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import sys
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ..contracts import Progress as ProgressCallback
-from ..contracts import no_progress
-from ..engine import ConnectorRunner, render_report
-from ..engine.report import render_notices
-from ..engine.planner import SyncPlan
-from . import EXIT_OK, EXIT_USAGE, App, cli, pass_app
+from ..errors import ConfigError
+from ..exit_codes import ExitCode
+from . import App, cli, pass_app
 from .decisions import decision_dict, operator_name
+
+if TYPE_CHECKING:
+    from ..contracts import Progress as ProgressCallback
+    from ..engine import ConnectorRunner, Report
+    from ..engine.planner import SyncPlan
+
 
 _connector_args = [
     click.argument("name", required=False),
@@ -42,6 +44,8 @@ def progress_factory(app: App) -> Any:
     if app.json or not app.err.is_terminal:
         return _quiet
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     @contextlib.contextmanager
     def bar(description: str, total: int | None = None) -> Iterator[ProgressCallback]:
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -58,6 +62,8 @@ def progress_factory(app: App) -> Any:
 
 @contextlib.contextmanager
 def _quiet(description: str, total: int | None = None) -> Iterator[ProgressCallback]:
+    from ..contracts import no_progress
+
     yield no_progress
 
 
@@ -68,6 +74,8 @@ def _release_command(name: str, profile: str | None) -> str:
 
 
 def _runner(app: App, name: str | None, profile: str | None) -> ConnectorRunner:
+    from ..engine import ConnectorRunner
+
     connector = app.connector(name, profile)
     return ConnectorRunner(
         connector,
@@ -79,10 +87,12 @@ def _runner(app: App, name: str | None, profile: str | None) -> ConnectorRunner:
     )
 
 
-def _emit(app: App, report: dict[str, Any]) -> None:
+def _emit(app: App, report: Report) -> None:
     if app.json:
-        app.emit_json(report)
+        app.emit_json(report.to_dict())
     else:
+        from .render import render_report
+
         render_report(report, app.console)
 
 
@@ -104,20 +114,20 @@ def plan(ctx: click.Context, app: App, name: str | None, profile: str | None, al
 
         save_plan(
             out,
-            connector=outcome.report["name"],
+            connector=outcome.report.name,
             mode=outcome.plan.mode,
             items=outcome.plan.items,
-            counts=outcome.report["counts"],
+            counts=outcome.report.counts,
             fingerprints=plan_fingerprints(outcome.plan.view, outcome.plan.accounts),
             operator=operator_name(operator),
             bookmark=outcome.plan.read.bookmark,
         )
-        outcome.report["plan_file"] = out
+        outcome.report.plan_file = out
     elif out:
-        app.err.print(f"No plan file written: the plan failed or its read was incomplete ({outcome.report.get('error') or outcome.report.get('read_reason')}).")
+        app.err.print(f"No plan file written: the plan failed or its read was incomplete ({outcome.report.error or outcome.report.read_reason}).")
     _emit(app, outcome.report)
-    if out and "plan_file" in outcome.report and not app.json:
-        app.console.print(f"Plan saved to {out}; review it ('syncframe show-plan {out}'), then apply exactly it: [bold]syncframe run {shlex.quote(outcome.report['name'])} --plan {shlex.quote(out)}[/]")
+    if out and outcome.report.plan_file and not app.json:
+        app.console.print(f"Plan saved to {out}; review it ('syncframe show-plan {out}'), then apply exactly it: [bold]syncframe run {shlex.quote(outcome.report.name)} --plan {shlex.quote(out)}[/]")
     ctx.exit(outcome.exit_code)
 
 
@@ -130,30 +140,32 @@ def show_plan(ctx: click.Context, app: App, file: str) -> None:
     from ..engine.planfile import load_plan
 
     saved = load_plan(file)
-    report = {
-        "name": saved.connector,
-        "title": f"{saved.connector} (saved {saved.created_at} by {saved.created_by})",
-        "mode": saved.mode,
-        "kind": "plan",
-        "run_id": None,
-        "complete": True,
-        "read_reason": None,
-        "status": "pending" if saved.writes else "in_sync",
-        "exit_code": 3 if saved.writes else 0,
-        "counts": {**{k: 0 for k in ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "noop", "error")}, **saved.counts},
-        "items": saved.items,
-        "notices": {},
-        "held": {"count": saved.counts.get("held", 0), "reason": None, "releasable": True, "release": None},
-        "errors": [],
-        "error": None,
-        "recovered": [],
-        "bookmark": False,
-    }
     if app.json:
         app.emit_json({"file": file, "connector": saved.connector, "mode": saved.mode, "created_at": saved.created_at, "created_by": saved.created_by, "fingerprints": saved.fingerprints, "counts": saved.counts, "items": saved.items})
-    else:
-        render_report(report, app.console)
-    ctx.exit(EXIT_OK)
+        ctx.exit(ExitCode.OK)
+    from ..engine.report import COUNT_KEYS, HeldRemovals, Report
+    from ..model import ItemKind, PlanItem
+    from .render import render_report
+
+    items = [
+        PlanItem(ItemKind(d["kind"]), d.get("reason") or "", source_id=d.get("source_id"), login=d.get("login"), target_id=d.get("target_id"),
+                 changes=dict(d.get("changes") or {}), rename_from=d.get("rename_from"), candidates=list(d.get("candidates") or ()))
+        for d in saved.items
+    ]
+    report = Report(
+        name=saved.connector,
+        title=f"{saved.connector} (saved {saved.created_at} by {saved.created_by})",
+        mode=saved.mode,
+        kind="plan",
+        status="pending" if saved.writes else "in_sync",
+        exit_code=ExitCode.PENDING if saved.writes else ExitCode.OK,
+        complete=True,
+        counts={**dict.fromkeys(COUNT_KEYS, 0), **saved.counts},
+        items=items,
+        held=HeldRemovals(count=saved.counts.get("held", 0)),
+    )
+    render_report(report, app.console)
+    ctx.exit(ExitCode.OK)
 
 
 @cli.command()
@@ -167,9 +179,13 @@ def show_plan(ctx: click.Context, app: App, file: str) -> None:
 def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes: bool, allow_removals: int, plan_file: str | None, operator: str | None) -> None:
     """Plan and apply: create, update, rename, adopt and (mode sync) remove users.
 
-    Exit 0 done, 4 removals held, 1 failed (the bookmark did not advance), 5 locked
-    by another run, 3 declined at the prompt, 6 the saved plan (--plan) is stale.
+    Exit 0 done, 4 removals held, 1 failed or stopped (the bookmark did not advance),
+    5 locked by another run, 3 declined at the prompt, 6 the saved plan (--plan) is
+    stale, 7 the state store failed. SIGTERM (or Ctrl-C) stops the run between two
+    writes; it is recorded as aborted.
     """
+    from ..stopping import StopOnSignals
+
     saved = None
     if plan_file:
         from ..engine.planfile import load_plan
@@ -180,12 +196,18 @@ def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes
 
     def confirm(plan: SyncPlan) -> bool:
         from ..engine.report import build_report
+        from .render import render_report
 
-        preview = build_report(plan, name=runner.name, title=runner.name, mode=plan.mode, kind="plan", status="pending", exit_code=3, release=runner.release)
+        preview = build_report(plan, name=runner.name, title=runner.name, mode=plan.mode, kind="plan", status="pending", exit_code=ExitCode.PENDING, release=runner.release)
         render_report(preview, app.console)
         return click.confirm(f"Apply {len(plan.writes)} change(s) to the target?", default=False, err=True)
 
-    outcome = runner.run(allow_removals=allow_removals, confirm=confirm if interactive else None, saved=saved, operator=operator_name(operator))
+    def announce(signal_name: str) -> None:
+        app.err.print(f"{signal_name}: stopping after the writes under way")
+
+    # SIGTERM (systemd, docker stop, kill) stops between writes, as Ctrl-C does
+    with StopOnSignals(runner.stop, signals=[signal.SIGTERM], announce=announce):
+        outcome = runner.run(allow_removals=allow_removals, confirm=confirm if interactive else None, saved=saved, operator=operator_name(operator))
     _emit(app, outcome.report)
     ctx.exit(outcome.exit_code)
 
@@ -209,7 +231,9 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         entries = [({"entry": "run", **_run_dict(r)}, r.started_at) for r in runs]
         entries += [({"entry": "decision", **decision_dict(d)}, d.created_at) for d in decisions]
         app.emit_json([e for e, _ in sorted(entries, key=lambda pair: pair[1], reverse=True)])
-        ctx.exit(EXIT_OK)
+        ctx.exit(ExitCode.OK)
+    from rich.table import Table
+
     table = Table(title=f"runs of {name!r}" if name else "runs", header_style="bold")
     for column in ("id", "connector", "kind", "mode", "status", "started", "finished", "changes", "error"):
         table.add_column(column, overflow="fold")
@@ -226,23 +250,27 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         for d in decisions:
             made.add_row(_when(d.created_at), d.connector, d.kind, d.subject, d.operator, str(d.consumed_run or "—"))
         app.console.print(made)
-    ctx.exit(EXIT_OK)
+    ctx.exit(ExitCode.OK)
 
 
 def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> None:
-    run_row = next((r for r in app.store.runs(name, limit=1_000_000) if r.id == run_id), None)
-    if run_row is None:
-        app.err.print(f"Error: no run {run_id}" + (f" of connector {name!r}" if name else ""))
-        ctx.exit(EXIT_USAGE)
+    run_row = app.store.get_run(run_id)
+    if run_row is None or (name and run_row.connector != name):
+        raise ConfigError(f"no run {run_id}" + (f" of connector {name!r}" if name else ""))
     journal = app.store.journal(run_id)
     if app.json:
         app.emit_json({**_run_dict(run_row), "journal": [_journal_dict(j) for j in journal]})
-        ctx.exit(EXIT_OK)
+        ctx.exit(ExitCode.OK)
+    from rich.table import Table
+
+    from .render import render_error_groups, render_notices
+
     app.console.print(f"run {run_row.id} of {run_row.connector!r}: {run_row.kind}, mode {run_row.mode}, [bold]{run_row.status}[/] (started {_when(run_row.started_at)}, finished {_when(run_row.finished_at)})")
     if run_row.error:
         app.console.print(f"[red]error:[/] {run_row.error}")
     summary = run_row.summary or {}
-    render_notices(app.console, summary)
+    render_notices(app.console, summary.get("notices") or {}, summary.get("notice_messages") or {})
+    render_error_groups(app.console, summary.get("error_groups") or [])
     held = summary.get("held") or {}
     if held.get("count"):
         app.console.print(f"[yellow]{held['count']} removal(s) held:[/] {held.get('reason')}")
@@ -257,7 +285,7 @@ def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> No
         note = j.error or ((j.result or {}).get("note") if j.state == "recovered" else "") or ""
         table.add_row(str(j.seq), j.kind, j.login or j.source_id or "", j.state, "\n".join(x for x in (detail, note) if x))
     app.console.print(table)
-    ctx.exit(EXIT_OK)
+    ctx.exit(ExitCode.OK)
 
 
 def _when(value: Any) -> str:
@@ -322,6 +350,7 @@ def serve(ctx: click.Context, app: App, once: bool, max_runs: int | None, durati
             click.echo(_json_line(event))
         else:
             app.console.print(_serve_line(event))
+        sys.stdout.flush()  # a pipe (journald, a log file) gets each line as it happens
 
     scheduler = Scheduler(app.store, app.pm, workers=workers, time_scale=time_scale, on_event=log_line, pid=os.getpid())
     scheduler.install_signal_handlers()
@@ -336,17 +365,36 @@ def _json_line(event: dict[str, Any]) -> str:
 
 
 def _serve_line(event: dict[str, Any]) -> str:
+    """One line per event for people: its time, the connector, what happened."""
+    from rich.markup import escape
+
+    when = f"[dim]{event['time']}[/] " if event.get("time") else ""
     kind = event.get("event")
-    name = event.get("name", "")
+    name = escape(str(event.get("name", "")))
     if kind == "run":
         counts = event.get("counts") or {}
         changes = ", ".join(f"{k} {v}" for k, v in counts.items() if v and k not in ("noop", "skip")) or "no changes"
         style = {"ok": "green", "held": "yellow"}.get(event.get("status", ""), "red")
-        extra = f" — {event['error']}" if event.get("error") else ""
-        wait = f"; next in {event['next_in']:.0f}s" if event.get("next_in") is not None else ""
-        return f"[{style}]{name}: {event.get('status')}[/] ({changes}){extra}{wait}"
+        extra = f" — {escape(str(event['error']))}" if event.get("error") else ""
+        wait = f"; next in {format_seconds(event['next_in'])}" if event.get("next_in") is not None else ""
+        return f"{when}[{style}]{name}: {event.get('status')}[/] ({changes}){extra}{wait}"
     if kind == "skipped":
-        return f"[dim]{name}: skipped: {event.get('reason')}[/]"
+        return f"{when}[dim]{name}: skipped: {escape(str(event.get('reason')))}[/]"
     if kind == "invalid":
-        return f"[red]{name}: profile error:[/] {event.get('error')}"
-    return f"[dim]{kind}: {event.get('message', '')}[/]"
+        return f"{when}[red]{name}: profile error:[/] {escape(str(event.get('error')))}"
+    return f"{when}[dim]{kind}: {escape(str(event.get('message', '')))}[/]"
+
+
+def format_seconds(seconds: float) -> str:
+    """A wait for people: ``0.6s``, ``45s``, ``1h 30m``, ``2d``."""
+    if seconds < 10:
+        return f"{seconds:.2g}s"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{round(hours / 24)}d"

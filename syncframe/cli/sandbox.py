@@ -10,8 +10,6 @@ from typing import Any, Iterator
 
 import click
 
-from .. import demo as scenario_data
-from .. import plugins as registry
 from ..errors import ConfigError
 from . import App, cli, pass_app
 
@@ -47,6 +45,8 @@ def render_profile(source_name: str, target_name: str, source: dict[str, Any], t
 @contextlib.contextmanager
 def started_sandboxes(app: App, source: str | None = None, target: str | None = None) -> Iterator[tuple[Any, Any]]:
     """Start one source sandbox and one target sandbox (the first registered, or those named)."""
+    from .. import plugins as registry
+
     found = registry.sandboxes(app.pm)
     src = next((s for s in found if s.role == "source" and (source is None or s.name == source)), None)
     tgt = next((s for s in found if s.role == "target" and (target is None or s.name == target)), None)
@@ -56,7 +56,7 @@ def started_sandboxes(app: App, source: str | None = None, target: str | None = 
         yield (src, source_box), (tgt, target_box)
 
 
-def seed_scenario(source_box: Any, target_box: Any, scenario: scenario_data.Scenario) -> None:
+def seed_scenario(source_box: Any, target_box: Any, scenario: Any) -> None:
     """Put the scenario's directory users and pre-existing phone-system users into the sandboxes."""
     source_box.put_identities(scenario.identities)
     for account in scenario.accounts:
@@ -76,6 +76,8 @@ def sandbox_command(app: App, source_name: str | None, target_name: str | None, 
     printed profile names its CA bundle, and the secrets are exported as
     environment variables (run the printed 'export' lines in your shell).
     """
+    from .. import demo as scenario_data
+
     with started_sandboxes(app, source_name, target_name) as ((src, source_box), (tgt, target_box)):
         if users:
             seed_scenario(source_box, target_box, scenario_data.build(users))

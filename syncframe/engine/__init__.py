@@ -3,7 +3,7 @@
 - :mod:`.planner`: read result + accounts + links -> :class:`SyncPlan`
 - :mod:`.index`: the O(1) lookups matching uses
 - :mod:`.guard`: the removal guard; :mod:`.apply`: journaled, concurrent writes
-- :mod:`.recovery`: finishing what a killed run left; :mod:`.report`: the run report
+- :mod:`.recovery`: finishing what a killed run left; :mod:`.report`: the typed run report (the CLI renders it)
 - :mod:`.runner`: ``plan`` / ``run`` of one connector, used by the CLI and ``serve``
 """
 
@@ -12,8 +12,9 @@ from .guard import GuardResult, apply_guard, removal_limit
 from .index import TargetIndex
 from .planner import Planner, SyncPlan, full_view
 from .recovery import recover_unfinished
-from .report import build_report, render_report
-from .runner import ConnectorRunner, ExitCode, Outcome, no_progress_bar
+from ..exit_codes import ExitCode
+from .report import Report, build_report
+from .runner import ConnectorRunner, Outcome, no_progress_bar
 
 __all__ = [
     "Applier",
@@ -23,6 +24,7 @@ __all__ = [
     "GuardResult",
     "Outcome",
     "Planner",
+    "Report",
     "SyncPlan",
     "TargetIndex",
     "apply_guard",
@@ -31,5 +33,4 @@ __all__ = [
     "no_progress_bar",
     "recover_unfinished",
     "removal_limit",
-    "render_report",
 ]

@@ -13,7 +13,6 @@ trusted bookmark again, and the held removals come back until released.
 from __future__ import annotations
 
 import contextlib
-import enum
 import logging
 import os
 import threading
@@ -23,32 +22,20 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 import pluggy
 
 from ..contracts import ConnectorContext, Progress, Source, Target, no_progress
-from ..errors import SyncError
+from ..errors import StateStoreError, SyncError
+from ..exit_codes import ExitCode
 from ..hooks import Hooks
 from ..model import Identity, ItemKind, ReadResult
 from .apply import Applier, ApplyResult
 from .planner import Planner, SyncPlan
 from .planfile import SavedPlan, plan_fingerprints, restrict_to, stale_items
 from .recovery import recover_unfinished
-from .report import build_report
+from .report import Report, build_report
 
 if TYPE_CHECKING:
     from ..state.protocols import Store
 
 log = logging.getLogger("syncframe.engine")
-
-
-class ExitCode(enum.IntEnum):
-    """The CLI's exit codes (the same numbers as ``syncframe.cli.EXIT_*``)."""
-
-    OK = 0
-    FAILED = 1
-    USAGE = 2
-    PENDING = 3
-    HELD = 4
-    LOCKED = 5
-    #: a saved plan (``run --plan``) no longer matches the directory or the target
-    STALE = 6
 
 
 #: progress_bar(description, total) -> a context manager yielding a Progress callback
@@ -65,15 +52,15 @@ def no_progress_bar(description: str, total: int | None = None) -> Iterator[Prog
 class Outcome:
     """What a plan or run produced: the report, its exit code, and the plan."""
 
-    report: dict[str, Any]
-    exit_code: int
+    report: Report
+    exit_code: ExitCode
     plan: SyncPlan | None = None
     run_id: int | None = None
     applied: ApplyResult | None = field(default=None, repr=False)
 
     @property
     def status(self) -> str:
-        return str(self.report["status"])
+        return self.report.status
 
 
 def identity_record(identity: Identity) -> dict[str, Any]:
@@ -85,7 +72,7 @@ def identity_record(identity: Identity) -> dict[str, Any]:
     return record
 
 
-def plan_status(plan: SyncPlan) -> tuple[str, int]:
+def plan_status(plan: SyncPlan) -> tuple[str, ExitCode]:
     """A plan's status and exit code: failed (1) > held (4) > pending (3) > in sync (0)."""
     if not plan.read.complete:
         return "failed", ExitCode.FAILED
@@ -96,7 +83,7 @@ def plan_status(plan: SyncPlan) -> tuple[str, int]:
     return "in_sync", ExitCode.OK
 
 
-def run_status(plan: SyncPlan, applied: ApplyResult) -> tuple[str, int]:
+def run_status(plan: SyncPlan, applied: ApplyResult) -> tuple[str, ExitCode]:
     """A run's status and exit code: aborted/failed (1) > held (4) > ok (0)."""
     if applied.interrupted:
         return "aborted", ExitCode.FAILED
@@ -180,12 +167,17 @@ class ConnectorRunner:
                 return self._run(run_id, allow_removals, confirm, saved, operator)
             except SyncError as exc:
                 outcome = self._failed_outcome("run", str(exc), run_id)
-                self.store.finish_run(run_id, "failed", outcome.report["counts"], error=str(exc), summary=_stored(outcome.report))
+                self.store.finish_run(run_id, "failed", outcome.report.counts, error=str(exc), summary=_stored(outcome.report))
                 # observers hear about failed runs too (that is when notifications matter);
                 # the plan they get is empty, its read incomplete with the error as reason
                 empty = SyncPlan(self.name, self.connector.mode, [], ReadResult((), complete=False, reason=str(exc)))
                 self._finished(empty, outcome.report, self._context())
                 return outcome
+            except StateStoreError as exc:
+                # the store itself failed: record the end if it still can, report the store's error
+                with contextlib.suppress(StateStoreError):
+                    self.store.finish_run(run_id, "failed", {}, error=str(exc))
+                raise
             except BaseException as exc:
                 status = "aborted" if isinstance(exc, KeyboardInterrupt) else "failed"
                 self.store.finish_run(run_id, status, {}, error=f"{type(exc).__name__}: {exc}")
@@ -204,14 +196,14 @@ class ConnectorRunner:
                 if stale:
                     error = f"the saved plan {saved.path!r} is stale; nothing was written: " + "; ".join(stale[:10]) + (f" (and {len(stale) - 10} more)" if len(stale) > 10 else "")
                     report = self._report(plan, "run", "stale", ExitCode.STALE, run_id=run_id, recovered=recovered, error=error)
-                    report["stale"] = stale
-                    self.store.finish_run(run_id, "aborted", report["counts"], error=error, summary=_stored(report))
+                    report.stale = stale
+                    self.store.finish_run(run_id, "aborted", report.counts, error=error, summary=_stored(report))
                     return Outcome(report, ExitCode.STALE, plan, run_id)
                 left_out = restrict_to(saved, plan.items)
                 self.store.record_decision(self.name, "apply_plan", os.path.basename(saved.path), operator, {"path": saved.path, "run": run_id, "created_by": saved.created_by, "created_at": saved.created_at, "fingerprints": saved.fingerprints})
             if confirm is not None and plan.writes and not confirm(plan):
                 report = self._report(plan, "run", "aborted", ExitCode.PENDING, run_id=run_id, recovered=recovered, error="declined: nothing was applied")
-                self.store.finish_run(run_id, "aborted", report["counts"], error=report["error"], summary=_stored(report))
+                self.store.finish_run(run_id, "aborted", report.counts, error=report.error, summary=_stored(report))
                 return Outcome(report, ExitCode.PENDING, plan, run_id)
             total = len(plan.writes)
             with self.progress("applying", total) as progress:
@@ -231,7 +223,7 @@ class ConnectorRunner:
             bookmark = True
         status, code = run_status(plan, applied)
         report = self._report(plan, "run", status, code, run_id=run_id, bookmark=bookmark, applied=applied, recovered=recovered, error=applied.fatal)
-        self.store.finish_run(run_id, status, report["counts"], error=applied.fatal or _first_error(report), summary=_stored(report))
+        self.store.finish_run(run_id, status, report.counts, error=applied.fatal or report.first_error, summary=_stored(report))
         self._finished(plan, report, context)
         return Outcome(report, code, plan, run_id, applied)
 
@@ -245,9 +237,9 @@ class ConnectorRunner:
             return []
         return stale_items(saved, plan.items)
 
-    def _finished(self, plan: SyncPlan, report: dict[str, Any], context: ConnectorContext) -> None:
+    def _finished(self, plan: SyncPlan, report: Report, context: ConnectorContext) -> None:
         try:
-            Hooks.of(self.pm).run_finished(plan, report, context)
+            Hooks.of(self.pm).run_finished(plan, report.to_dict(), context)
         except Exception:  # an observer's bug must not turn a finished run into a failed one
             log.exception("a syncframe_run_finished hook failed")
 
@@ -288,7 +280,7 @@ class ConnectorRunner:
         plan.accounts = accounts
         return plan
 
-    def _report(self, plan: SyncPlan | None, kind: str, status: str, code: int, **extra: Any) -> dict[str, Any]:
+    def _report(self, plan: SyncPlan | None, kind: str, status: str, code: int, **extra: Any) -> Report:
         return build_report(
             plan,
             name=self.name,
@@ -310,21 +302,6 @@ class ConnectorRunner:
 _SUMMARY_CAP = 1000
 
 
-def _stored(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as history keeps it: without per-item lists (the journal has those)."""
-    summary = {k: v for k, v in report.items() if k not in ("items", "changes")}
-    for key in ("conflicts", "errors", "recovered"):
-        values = summary.get(key) or []
-        if len(values) > _SUMMARY_CAP:
-            summary[key] = values[:_SUMMARY_CAP]
-            summary[f"{key}_truncated"] = len(values) - _SUMMARY_CAP
-    return summary
-
-
-def _first_error(report: dict[str, Any]) -> str | None:
-    errors = report.get("errors") or []
-    if not errors:
-        return None
-    first = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{first['kind']} {first['login']}: {first['error']}{more}"
+def _stored(report: Report) -> dict[str, Any]:
+    """The report as history keeps it (see :meth:`Report.stored`)."""
+    return report.stored(_SUMMARY_CAP)

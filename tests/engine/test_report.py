@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import syncframe.cli as cli_module
-from syncframe.engine import ExitCode
+import re
+from pathlib import Path
+
+import syncframe.engine
+from syncframe.exit_codes import MEANINGS, ExitCode
 
 from .conftest import Workspace, ident
 
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
 
-def test_exit_codes_match_the_cli_constants() -> None:
-    assert [ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE, ExitCode.PENDING, ExitCode.HELD, ExitCode.LOCKED] == [
-        cli_module.EXIT_OK,
-        cli_module.EXIT_FAILED,
-        cli_module.EXIT_USAGE,
-        cli_module.EXIT_PENDING,
-        cli_module.EXIT_HELD,
-        cli_module.EXIT_LOCKED,
-    ]
+
+def test_exit_codes_are_defined_once_and_the_guide_lists_each() -> None:
+    assert syncframe.engine.ExitCode is ExitCode
+    assert [(c.name, int(c)) for c in ExitCode] == [("OK", 0), ("FAILED", 1), ("USAGE", 2), ("PENDING", 3), ("HELD", 4), ("LOCKED", 5), ("STALE", 6), ("STATE", 7)]
+    assert set(MEANINGS) == set(ExitCode)
+    section = GUIDE.read_text(encoding="utf-8").split("## 7. Exit codes", 1)[1].split("\n## ", 1)[0]
+    listed = {int(n) for n in re.findall(r"^\| (\d+) \|", section, re.MULTILINE)}
+    assert listed == {int(c) for c in ExitCode}
 
 
 def test_json_report_shape(ws: Workspace) -> None:

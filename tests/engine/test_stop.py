@@ -33,12 +33,12 @@ def test_stop_between_writes_then_rerun_finishes_the_job(ws: Workspace) -> None:
     store = ws.store()
 
     stopped = ConnectorRunner(connector, pm, store, stop=stop).run()
-    assert stopped.report["status"] in ("aborted", "failed") and stopped.exit_code == 1
-    assert stopped.report["bookmark"] is False
+    assert stopped.report.status in ("aborted", "failed") and stopped.exit_code == 1
+    assert stopped.report.bookmark is False
     landed = ws.logins()
     assert 1 <= len(landed) < 3, "the writes already under way finish; no new one starts"
     assert sorted(link.login for link in store.links("contoso").values()) == landed, "every landed write is linked"
 
     again = ConnectorRunner(connector, get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing]), store).run()
-    assert again.exit_code == 0 and again.report["counts"]["create"] == 3 - len(landed)
+    assert again.exit_code == 0 and again.report.counts["create"] == 3 - len(landed)
     assert ws.logins() == ["user1@contoso.com", "user2@contoso.com", "user3@contoso.com"]

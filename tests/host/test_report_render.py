@@ -1,4 +1,9 @@
-"""The people's report stays readable for a large import; --json keeps every item."""
+"""The people's report stays readable for a large import; --json keeps every item.
+
+Failures come one line per cause with a count and the first logins (a 3,000-user run
+once printed 1,863 identical lines), and a run's summary says what was applied and
+what failed, not only what was planned.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +11,75 @@ import io
 
 from rich.console import Console
 
-from syncframe.engine.report import COUNT_KEYS, render_report
+from syncframe.cli import PIPE_WIDTH
+from syncframe.cli.render import render_report
+from syncframe.engine.report import COUNT_KEYS, Change, Report, group_errors
+from syncframe.exit_codes import ExitCode
+from syncframe.model import ItemKind, PlanItem
 
 
-def report_with(creates: int, conflicts: int) -> dict:
-    items = [{"kind": "create", "login": f"user{i}@contoso.com", "reason": "no matching account", "changes": {}} for i in range(creates)]
-    items += [{"kind": "conflict", "login": f"dup{i}@contoso.com", "reason": "2 accounts match", "candidates": ["a", "b"]} for i in range(conflicts)]
-    counts = {k: 0 for k in COUNT_KEYS} | {"create": creates, "conflict": conflicts}
-    return {
-        "kind": "plan", "name": "m365", "mode": "sync", "run_id": None, "counts": counts, "complete": True,
-        "items": items, "notices": {}, "held": {"count": 0}, "errors": [], "status": "pending", "bookmark": False,
-    }
+def item(kind: str, login: str, **kw) -> PlanItem:
+    return PlanItem(ItemKind(kind), kw.pop("reason", "no matching account"), source_id=f"id-{login}", login=login, **kw)
 
 
-def rendered(report: dict, **kwargs) -> str:
+def report_with(items: list[PlanItem], kind: str = "plan", **extra) -> Report:
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    for i in items:
+        counts[i.kind.value] += 1
+    counts["error"] = sum(1 for i in items if i.error)
+    failed = [i for i in items if i.error]
+    return Report(
+        name="m365", title="m365", mode="sync", kind=kind, status="pending" if kind == "plan" else "failed",
+        exit_code=ExitCode.PENDING, complete=True, counts=counts, items=items,
+        changes=[Change(i.kind.value, i.login, i.rename_from, i.changes, i.applied) for i in items if i.writes],
+        errors=[], error_groups=group_errors(failed), **extra,
+    )
+
+
+def rendered(report: Report, **kwargs) -> str:
     out = io.StringIO()
-    render_report(report, Console(file=out, width=200), **kwargs)
+    render_report(report, Console(file=out, width=PIPE_WIDTH, soft_wrap=True), **kwargs)  # as in a pipe
     return out.getvalue()
 
 
 def test_large_import_lists_a_few_rows_per_kind_but_every_conflict():
-    text = rendered(report_with(creates=40, conflicts=20))
+    items = [item("create", f"user{i}@contoso.com") for i in range(40)]
+    items += [item("conflict", f"dup{i}@contoso.com", reason="2 accounts match", candidates=["a", "b"]) for i in range(20)]
+    text = rendered(report_with(items))
     assert "user14@contoso.com" in text and "user15@contoso.com" not in text
     assert "… and 25 more create; --json lists every item." in text
     assert all(f"dup{i}@contoso.com" in text for i in range(20))
 
 
 def test_every_row_on_request():
-    text = rendered(report_with(creates=40, conflicts=0), rows_per_kind=None)
+    text = rendered(report_with([item("create", f"user{i}@contoso.com") for i in range(40)]), rows_per_kind=None)
     assert "user39@contoso.com" in text and "more create" not in text
+
+
+def test_failures_are_one_line_per_cause_with_a_count_and_the_first_logins():
+    pool = "pascom refused POST identity: 409 EXTENSION_POOL_EXHAUSTED: no free extension left in the pool"
+    items = [item("create", f"user{i}@contoso.com", error=pool) for i in range(1863)]
+    # the same refusal naming each user's own id is still one cause
+    items += [item("update", f"old{i}@contoso.com", target_id=str(40 + i), error=f"pascom refused PUT identity/{40 + i}: 409 LOGIN_EXISTS") for i in range(3)]
+    text = rendered(report_with(items, kind="run", applied=1137, failed=1866))
+    lines = [line for line in text.splitlines() if line.startswith("failed ")]
+    assert lines == [
+        f"failed 1863 × {pool} — user0@contoso.com, user1@contoso.com, user2@contoso.com, user3@contoso.com, user4@contoso.com and 1858 more",
+        "failed 3 × pascom refused PUT identity/…: 409 LOGIN_EXISTS — old0@contoso.com, old1@contoso.com, old2@contoso.com",
+    ]
+    assert text.count("EXTENSION_POOL_EXHAUSTED") <= 16, "the table lists a few failed rows, the cause line says the rest"
+    assert "applied 1137 of 1866 write(s) · failed 1866" in text
+
+
+def test_a_cause_keeps_numbers_that_merely_contain_an_id():
+    failed = [item("update", "a@x", target_id="40", error="pascom answered 409 for id 40")]
+    assert group_errors(failed)[0].cause == "pascom answered 409 for id …"
+
+
+def test_report_to_dict_is_the_json_shape():
+    items = [item("create", "a@x", error="boom"), item("create", "b@x", error="boom")]
+    data = report_with(items, kind="run").to_dict()
+    assert data["exit_code"] == 3 and isinstance(data["exit_code"], int)
+    assert data["error_groups"] == [{"cause": "boom", "count": 2, "logins": ["a@x", "b@x"]}]
+    assert [i["login"] for i in data["items"]] == ["a@x", "b@x"]
+    assert data["held"] == {"count": 0, "reason": None, "releasable": True, "release": None}

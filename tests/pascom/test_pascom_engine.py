@@ -66,14 +66,14 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
 
     first = run.run()
     assert first.status == "ok", first.report
-    assert first.report["counts"]["create"] == 2 and first.report["counts"]["adopt"] == 1
-    assert first.report["notices"].get("repair_mobile", []) == ["user2@contoso.onmicrosoft.com"]
+    assert first.report.counts["create"] == 2 and first.report.counts["adopt"] == 1
+    assert first.report.notices.get("repair_mobile", []) == ["user2@contoso.onmicrosoft.com"]
     adopted = instance.user("user2@contoso.onmicrosoft.com")
     assert adopted.extension == "250" and adopted.auth_method == "SSO" and adopted.sessions == []
     assert all(instance.user(f"user{n}@contoso.onmicrosoft.com").auth_method == "SSO" for n in (1, 2, 3))
 
     # in step: nothing to write
-    assert run.plan().report["status"] == "in_sync"
+    assert run.plan().report.status == "in_sync"
 
     # user 1's UPN changes in Entra (same object id): renamed, not re-created
     instance.pair_mobile("user1@contoso.onmicrosoft.com")
@@ -81,8 +81,8 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
     write_identities(users, [person(1, username="max@contoso.com"), person(2), person(3)])
     second = run.run()
     assert second.status == "ok", second.report
-    assert second.report["counts"]["rename"] == 1 and second.report["counts"]["create"] == 0
-    assert second.report["notices"].get("repair_mobile", []) == ["max@contoso.com"]
+    assert second.report.counts["rename"] == 1 and second.report.counts["create"] == 0
+    assert second.report.notices.get("repair_mobile", []) == ["max@contoso.com"]
     renamed = instance.user("max@contoso.com")
     assert renamed.id == before.id and renamed.extension == before.extension
     assert renamed.sessions == [] and not any(d.paired for d in renamed.devices)
@@ -91,7 +91,7 @@ def test_runs_create_adopt_rename_and_remove(runner, instance):
     write_identities(users, [person(1, username="max@contoso.com"), person(2)])
     third = run.run()
     assert third.status == "ok", third.report
-    assert third.report["counts"]["delete"] == 1
+    assert third.report.counts["delete"] == 1
     assert instance.user("user3@contoso.onmicrosoft.com") is None
     assert instance.user("admin") is not None
 
