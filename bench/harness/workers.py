@@ -31,7 +31,7 @@ from .sims import Lab
 
 Log = Callable[[str], None]
 
-ADMIN_URL = os.environ.get("SYNCFRAME_BENCH_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+ADMIN_URL = os.environ.get("SYNCFRAME_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 RUN_TASK = "syncframe.run"
 
 

@@ -1,9 +1,16 @@
 """Where the state lives and how to connect to it.
 
 Turns a URL or a plain file path into a SQLAlchemy engine tuned for the store:
-SQLite files are created 0600 in 0700 directories (the file holds the token
-cache), run in WAL mode with a busy timeout, and take their write lock at BEGIN
-so concurrent writers wait instead of failing; PostgreSQL gets a pre-pinged pool.
+SQLite files are created 0600 (the file holds the token cache), run in WAL mode
+with a busy timeout, and take their write lock at BEGIN so concurrent writers wait
+instead of failing; PostgreSQL (``postgresql://``, psycopg 3) gets a pre-pinged pool.
+
+Only the default location (a 0700 directory in the user's data directory) is
+created. An explicit path whose directory does not exist, a directory, a file that
+is not a SQLite database or an unknown URL scheme is a :class:`StateSettingsError`
+naming the setting, before anything is written. A SQLite file this process may not
+write (a read-only mount, another user's file) opens read-only: ``plan`` and
+``history`` work, a run stops at its first write with one line.
 """
 
 from __future__ import annotations
@@ -16,16 +23,25 @@ import stat
 from pathlib import Path
 from typing import Any, Mapping
 
+import errno
+
 import platformdirs
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool, StaticPool
+
+from ..errors import StateSettingsError
 
 ENV_VAR = "SYNCFRAME_STATE"
 #: seconds a SQLite writer waits for another one before "database is locked"
 SQLITE_BUSY_TIMEOUT = 30.0
 #: execution option: this transaction only reads (SQLite may then BEGIN DEFERRED)
 READ_ONLY = "syncframe_read_only"
+#: the first bytes of every SQLite 3 database file
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: what a store URL looks like, for messages about a wrong one
+URL_FORMS = "a file path, sqlite:///PATH or postgresql://USER@HOST/DATABASE"
 
 
 def default_state_url() -> str:
@@ -46,12 +62,25 @@ def sqlite_url(path: str | os.PathLike[str]) -> str:
 
 
 def normalize_url(url_or_path: str | os.PathLike[str]) -> str:
-    """A SQLAlchemy URL as given, or a plain file path turned into a SQLite URL."""
+    """A SQLAlchemy URL as given, or a plain file path turned into a SQLite URL.
+
+    :raises StateSettingsError: a malformed URL.
+    """
     url_or_path = os.fspath(url_or_path)
     if "://" in url_or_path:
-        make_url(url_or_path)  # fail early, with SQLAlchemy's message, on a malformed URL
+        try:
+            make_url(url_or_path)
+        except ArgumentError:
+            raise StateSettingsError(f"the state store setting {_masked(url_or_path)!r} is not a database URL; use {URL_FORMS}") from None
         return url_or_path
     return sqlite_url(url_or_path)
+
+
+def _masked(url: str) -> str:
+    try:
+        return display_url(url)
+    except ArgumentError:
+        return url.split("@", 1)[-1] if "@" in url else url
 
 
 def display_url(url: str) -> str:
@@ -74,7 +103,11 @@ def is_memory_sqlite(url: str) -> bool:
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for the store at ``url`` (see the module docstring)."""
+    """An engine for the store at ``url`` (see the module docstring).
+
+    :raises StateSettingsError: an unknown scheme, a missing driver, or (SQLite) a
+        path that is no usable database file.
+    """
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url)
@@ -82,7 +115,13 @@ def create_store_engine(url: str) -> Engine:
     if backend == "postgresql":
         # up to 8 writer threads, the lock's own connection and its heartbeat
         options.update(pool_size=10, max_overflow=10)
-    return create_engine(url, **options)
+    try:
+        return create_engine(url, **options)
+    except NoSuchModuleError:
+        raise StateSettingsError(f"the state store URL {display_url(url)!r} names an unknown database {backend!r}; use {URL_FORMS}") from None
+    except ModuleNotFoundError as exc:
+        extra = " (install syncframe[postgres]: psycopg)" if backend == "postgresql" else ""
+        raise StateSettingsError(f"the state store URL {display_url(url)!r} needs the Python package {exc.name!r}{extra}") from None
 
 
 def create_lock_engine(url: str) -> Engine:
@@ -107,14 +146,25 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def is_read_only(engine: Engine) -> bool:
+    """Whether the store was opened read-only (a SQLite file this process may not write)."""
+    return bool(engine.url.query.get("mode") == "ro")
+
+
 def _sqlite_engine(url: str) -> Engine:
     path = sqlite_file(url)
     connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
+    read_only = False
     if path is None:
         # One shared in-memory database; the store serializes its calls on it.
         engine = create_engine(url, json_serializer=dumps_json, connect_args=connect_args, poolclass=StaticPool)
     else:
-        _prepare_private_file(path)
+        writable = _prepare_private_file(path)
+        if not writable:
+            # SQLite's URI form opens the file read-only: reads work, writes fail with
+            # "attempt to write a readonly database" (the store names it in one line)
+            read_only = True
+            url = URL.create("sqlite", database=f"file:{path}", query={"mode": "ro", "uri": "true"}).render_as_string()
         engine = create_engine(url, json_serializer=dumps_json, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
@@ -123,7 +173,7 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            if path is not None:
+            if path is not None and not read_only:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 # WAL with NORMAL: a commit survives the process being killed (the crash
                 # case the journal is for); only a power cut can lose the last commits, and
@@ -157,14 +207,32 @@ def _make_private_dir(path: Path) -> None:
         os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
 
 
-def _prepare_private_file(path: Path) -> None:
-    """Create the SQLite file 0600 before SQLite does (SQLite uses 0644 less the umask).
+def _prepare_private_file(path: Path) -> bool:
+    """Check the path and create the SQLite file 0600 before SQLite does (SQLite uses
+    0644 less the umask); returns whether this process may write it.
 
     SQLite gives its -wal and -shm files the main file's permissions, so they
-    follow. An existing file readable by others is tightened.
+    follow. An existing database file readable by others is tightened; a file that
+    is not a SQLite database is refused and left exactly as it is.
+
+    :raises StateSettingsError: the path is a directory, its directory does not
+        exist, or it holds something other than a SQLite database.
     """
-    _make_private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    where = str(path)
+    if path.is_dir():
+        raise StateSettingsError(f"the state store {where!r} is a directory; name a file in it, e.g. {str(path / 'state.db')!r}")
+    if not path.parent.is_dir():
+        raise StateSettingsError(
+            f"the directory of the state store {where!r} does not exist: create it, or leave --state out for the default location"
+        )
+    if path.exists():
+        _check_sqlite_file(path)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and path.exists():
+            return False
+        raise StateSettingsError(f"the state store {where!r} cannot be opened: {exc.strerror}") from None
     try:
         mode = stat.S_IMODE(os.fstat(fd).st_mode)
         if mode & 0o077:
@@ -174,3 +242,15 @@ def _prepare_private_file(path: Path) -> None:
                 pass
     finally:
         os.close(fd)
+    return True
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is neither empty nor a SQLite database (never touching it)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StateSettingsError(f"the state store {str(path)!r} cannot be read: {exc.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise StateSettingsError(f"the state store {str(path)!r} is not a syncframe state store (not a SQLite database); it was left as it is")

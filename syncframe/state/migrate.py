@@ -32,6 +32,11 @@ def head_revision() -> str:
     return head
 
 
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of the schema revisions this version ships."""
+    return any(script.revision == revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None when it was never migrated."""
     with engine.connect() as connection:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 
 from syncframe.state import StateStore
 
-POSTGRES_URL = os.environ.get("SYNCFRAME_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get("SYNCFRAME_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +67,7 @@ def postgres_url(postgres_database: URL) -> Iterator[str]:
 def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """A URL where no store exists yet, on each backend."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'state' / 'state.db'}"
+        return f"sqlite:///{tmp_path / 'state.db'}"
     return request.getfixturevalue("postgres_url")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from syncframe.errors import StateSettingsError
 from syncframe.state import StateStore, default_state_url
 from syncframe.state.database import display_url, normalize_url
 
@@ -59,8 +60,8 @@ def test_open_without_url_uses_the_default(data_home):
     assert mode(data_home / "syncframe" / "state.db") == 0o600
 
 
-def test_sqlite_file_and_its_wal_are_0600_in_a_0700_dir(tmp_path):
-    path = tmp_path / "new" / "deeper" / "state.db"
+def test_sqlite_file_and_its_wal_are_0600(tmp_path):
+    path = tmp_path / "state.db"
     old_umask = os.umask(0o022)  # a usual umask would give 0644 files
     try:
         with StateStore.open(f"sqlite:///{path}") as store:
@@ -76,7 +77,13 @@ def test_sqlite_file_and_its_wal_are_0600_in_a_0700_dir(tmp_path):
     finally:
         os.umask(old_umask)
     assert mode(path) == 0o600
-    assert mode(path.parent) == 0o700 and mode(path.parent.parent) == 0o700
+
+
+def test_an_explicit_path_never_creates_its_directory(tmp_path):
+    """Only the default location is created: a typo in --state is an error, not a new empty store."""
+    with pytest.raises(StateSettingsError, match="does not exist"):
+        StateStore.open(tmp_path / "new" / "state.db")
+    assert not (tmp_path / "new").exists()
 
 
 def test_an_existing_readable_file_is_tightened(tmp_path):
