@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import report, scenarios  # noqa: E402
+from harness import report, scenarios, startup  # noqa: E402
 from harness.report import Row  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="N = 1,000 only and a small SDK comparison (under 2 minutes).")
     p.add_argument("--sizes", help="Comma-separated N for scenarios 1-3 (default 1000,10000,100000; quick: 1000).")
-    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6), workers (7).")
+    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6), workers (7), startup (8).")
     p.add_argument("--worker-connectors", type=int, help="Connectors in scenario 7 (default 200; quick: 10).")
     p.add_argument("--worker-users", type=int, help="Users per connector in scenario 7 (default 100; quick: 20).")
     p.add_argument("--worker-counts", help="Worker processes compared in scenario 7 (default 1,2,4; quick: 1,2).")
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000,100000")).split(",")]
     plan_sizes = [int(s) for s in (args.plan_sizes or ("10000,20000" if args.quick else "100000,200000")).split(",")]
     sdk_users = args.sdk_users or (1000 if args.quick else 10000)
-    only = set((args.only or "planning,sdk,throttle,import,workers").split(","))
+    only = set((args.only or "startup,planning,sdk,throttle,import,workers").split(","))
     started = time.perf_counter()
     deadline = None if args.budget is None else started + args.budget
     notes: list[str] = []
@@ -91,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         return math.inf if deadline is None else deadline - time.perf_counter()
 
     # the bounded scenarios first, so the budget decides only about the largest import
+    if "startup" in only:
+        rounds = 5 if args.quick else 15
+        log(f"[8] start-up: syncframe --version and --help against a bare interpreter ({rounds} rounds, medians)")
+        data["scenarios"]["startup"] = startup.startup(rounds, log)
     if "planning" in only:
         log("[4] planning cost alone (in-memory source and target)")
         data["scenarios"]["planning"] = scenarios.planning(plan_sizes, ["resync", "initial"], log)
@@ -262,6 +266,23 @@ def build_rows(s: dict[str, Any]) -> list[Row]:
             rows.append(Row("7", f"{tag}: serve --workers {n}, wall time", sv["wall_s"], "s", note=", ".join(f"{k} {v}" for k, v in sorted(sv["statuses"].items()))))
             if n > 1:
                 rows.append(Row("7", f"{tag}: speed-up of {n} worker processes over 1", w["speedup"], "×", note=f"serve --workers {n} over 1: {sv['speedup']}×"))
+    rows += _startup_rows(s.get("startup"))
+    return rows
+
+
+def _startup_rows(st: dict[str, Any] | None) -> list[Row]:
+    if not st:
+        return []
+    bare = st.get("python -c pass", {})
+    rows: list[Row] = []
+    for label in ("syncframe --version", "syncframe --help"):
+        got = st.get(label, {})
+        if "wall_s" not in got:
+            rows.append(Row("8", f"{label}: start-up", None, note="failed: " + str(got.get("error", ""))[-200:]))
+            continue
+        rows.append(Row("8", f"{label}: wall time (median of {st['rounds']})", got["wall_s"], "s", 0.3, "<=", note=f"CPU {got['cpu_s'] * 1000:.0f} ms"))
+        if bare.get("wall_s"):
+            rows.append(Row("8", f"{label}: wall time / bare python -c pass ({bare['wall_s'] * 1000:.0f} ms)", round(got["wall_s"] / bare["wall_s"], 2), "×"))
     return rows
 
 

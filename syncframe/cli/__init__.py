@@ -12,7 +12,6 @@ rich's tables and the plugins are imported by the commands that use them.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from functools import cached_property
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import __version__
 from ..errors import ConfigError, SyncframeError
 from ..exit_codes import MEANINGS, ExitCode
 
@@ -207,51 +207,16 @@ _EXIT_CODES_HELP = "Exit codes: " + " · ".join(f"{int(code)} {meaning}" for cod
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables (errors too).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("--plugins", "plugin_names", envvar="SYNCFRAME_PLUGINS", metavar="A,B", help="Load only these plugins (entry-point names).")
-@click.version_option(package_name="syncframe")
+@click.version_option(version=__version__, prog_name="syncframe")  # not package_name: importlib.metadata costs 50 ms
 @click.pass_context
 def cli(ctx: click.Context, state: str | None, as_json: bool, verbose: int, plugin_names: str | None) -> None:
     """Keep a phone system's users in step with a company directory."""
-    _configure_logging(verbose)
+    from .logs import configure_logging
+
+    configure_logging(verbose)
     app = App(state, as_json or bool(ctx.meta.get("syncframe.json")), verbose, plugin_names)
     ctx.obj = app
     ctx.call_on_close(app.close)
-
-
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Plain log lines on whatever ``sys.stderr`` is at the time of writing."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def _configure_logging(verbose: int) -> None:
-    """Logs on stderr: rich on a terminal, one plain timestamped line each in a pipe."""
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    root = logging.getLogger()
-    if not any(getattr(h, "syncframe", False) for h in root.handlers):
-        handler: logging.Handler
-        if sys.stderr.isatty():
-            from rich.logging import RichHandler
-
-            handler = RichHandler(console=make_console(stderr=True), show_path=False, markup=False)
-        else:
-            handler = _StderrHandler()
-        handler.syncframe = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(level)
-    # third-party debug logs can print request bodies (tokens): keep them at INFO at most
-    # (plugins cap their own libraries' loggers the same way)
-    for noisy in ("urllib3", "vcr"):
-        logging.getLogger(noisy).setLevel(max(level, logging.INFO))
 
 
 def _load_commands() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -74,6 +73,8 @@ def demo_command(ctx: click.Context, app: App, users: int, keep: Path | None) ->
     Nothing outside a throwaway directory is touched, and nothing leaves this machine:
     the directory and the phone system are simulators on 127.0.0.1.
     """
+    import tempfile
+
     from rich.panel import Panel
 
     from .. import demo as scenario_data

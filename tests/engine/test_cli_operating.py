@@ -145,3 +145,14 @@ def test_help_and_version_import_no_heavy_module() -> None:
         proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
         assert proc.stderr.strip().splitlines()[-1] == "[]", (args, proc.stderr)
         assert proc.stdout
+
+
+def test_version_is_the_installed_distribution_s() -> None:
+    import importlib.metadata
+
+    from click.testing import CliRunner
+
+    from syncframe.cli import cli
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.output.strip() == f"syncframe, version {importlib.metadata.version('syncframe')}"
