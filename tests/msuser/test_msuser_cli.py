@@ -97,3 +97,26 @@ def test_auth_failure_is_one_line_and_exit_1(sim, profile, tmp_path, monkeypatch
     assert result.exit_code == 1
     assert "Error: sign-in to" in result.output and "AADSTS7000215" in result.output
     assert "Traceback" not in result.output and "wrong-secret-value-123" not in result.output
+
+
+def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile, tmp_path) -> None:
+    """Issue 13.3: not "unavailable (SSLError) past the retry budget"."""
+    result = run(tmp_path, "--json", "check", "--profile", str(profile(ca_bundle=None)))
+    assert result.exit_code == 1
+    # stdout only: the simulator logs the refused handshake on stderr
+    sign_in = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "sign-in")
+    assert sign_in["detail"].startswith(f"TLS verification of {sim.url} failed (certificate verify failed: ")
+    assert "set [source] ca_bundle" in sign_in["detail"] and "unavailable" not in sign_in["detail"]
+    planned = run(tmp_path, "--json", "plan", "--profile", str(profile(ca_bundle=None)))
+    assert planned.exit_code == 1 and "TLS verification of" in json.loads(planned.stdout)["error"]
+
+
+def test_a_missing_ca_is_named_a_tls_failure_for_graph(sim, make_source) -> None:
+    from syncframe import FatalSyncError
+    from syncframe.sdk import CASession
+
+    source = make_source()
+    source.auth.access_token()  # the login service's certificate verifies
+    source.graph.session = CASession(None)  # Graph's does not: the system store lacks the CA
+    with pytest.raises(FatalSyncError, match=r"^TLS verification of https://127\.0\.0\.1:\d+ failed \(certificate verify failed: .*set \[source\] ca_bundle"):
+        source.graph.request("GET", "users")

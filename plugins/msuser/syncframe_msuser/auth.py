@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import threading
 from pathlib import Path
@@ -25,7 +26,7 @@ import msal
 import requests
 from msal.exceptions import MsalServiceError
 
-from syncframe import AuthenticationError, ConfigError, RetriableSyncError, TokenStore
+from syncframe import AuthenticationError, ConfigError, FatalSyncError, RetriableSyncError, SyncError, TokenStore
 from syncframe.sdk import CASession, RetryPolicy, RetryStats, send_with_retries
 
 from .clouds import Endpoints
@@ -37,6 +38,17 @@ logging.getLogger("msal").setLevel(logging.INFO)
 READ_USERS = "User.Read.All"
 READ_GROUP_MEMBERS = "GroupMember.Read.All"
 READ_PRESENCE = "Presence.Read.All"
+
+
+def tls_failure(url: str, exc: BaseException) -> FatalSyncError:
+    """A certificate that did not verify, named as such (retrying cannot fix it)."""
+    text = str(getattr(exc.args[0], "reason", None) or exc.args[0]) if exc.args else type(exc).__name__
+    found = re.search(r"certificate verify failed: ([^(]+)", text)
+    reason = f"certificate verify failed: {found.group(1).strip()}" if found else text[:200]
+    return FatalSyncError(
+        f"TLS verification of {url} failed ({reason}); set [source] ca_bundle to the CA that signs it "
+        f"(a proxy that inspects TLS signs with its own CA)"
+    )
 
 
 def required_permissions(config: Mapping[str, Any]) -> list[str]:
@@ -324,7 +336,9 @@ class GraphAuth:
         except (requests.RequestException, MsalServiceError) as exc:
             raise self.unavailable(exc) from None
 
-    def unavailable(self, exc: BaseException | None = None) -> RetriableSyncError:
+    def unavailable(self, exc: BaseException | None = None) -> SyncError:
+        if isinstance(exc, requests.exceptions.SSLError):
+            return tls_failure(self.endpoints.authority_host, exc)
         what = f"HTTP {self.http.last_status}" if self.http.busy else (exc.__class__.__name__ if exc else "no answer")
         return RetriableSyncError(f"the sign-in service {self.endpoints.authority_host} is unavailable ({what}) past the retry budget")
 

@@ -25,7 +25,7 @@ import requests
 from syncframe import AuthenticationError, RetriableSyncError, SyncError
 from syncframe.sdk import RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
 
-from .auth import GraphAuth
+from .auth import GraphAuth, tls_failure
 
 log = logging.getLogger("syncframe.msuser.graph")
 
@@ -48,6 +48,11 @@ class GraphUnavailable(RetriableSyncError):
 
 class DeltaExpired(SyncError):
     """The saved delta link is no longer valid; a full read is needed."""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass
@@ -200,6 +205,9 @@ class GraphClient:
                 self.session, method, url, self.policy, self.stats.retry,
                 params=params, headers=all_headers, json=json_body, timeout=self.timeout,
             )
+        except requests.exceptions.SSLError as exc:
+            self.stats.requests += 1 + self.stats.retry.retries - before
+            raise tls_failure(_origin(url), exc) from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             self.stats.requests += 1 + self.stats.retry.retries - before
             raise GraphUnavailable(f"cannot reach Microsoft Graph at {path_of(url)}: {exc.__class__.__name__}") from None
