@@ -263,6 +263,10 @@ class TargetSandbox(abc.ABC):
     def accounts(self) -> list[dict[str, Any]]:
         """Every user with at least ``login``, ``email``, ``display_name``, ``auth``, ``devices``."""
 
+    def make_room(self, users: int) -> None:
+        """Prepare for about ``users`` users (``sandbox --users``, ``demo --users``): grow
+        what a real system would have sized for them (a number pool, licences). Default: nothing."""
+
     def stats(self) -> dict[str, Any]:
         """Counters, at least ``{"requests": n, "writes": n}``."""
         return {}

@@ -106,6 +106,7 @@ def test_sandbox_prints_settings_that_work(env, tmp_path):
     """`syncframe sandbox` keeps both simulators up and its profile plans against them."""
     command = [sys.executable, "-m", "syncframe", "--json", "sandbox", "--users", "30", "--seconds", "60"]
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCFRAME_")}
+    child_env["SYNCFRAME_SANDBOX_CONTROL"] = str(tmp_path / "sandbox.json")  # not the user's data directory
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env)
     try:
         lines = []

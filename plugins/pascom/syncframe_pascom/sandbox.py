@@ -62,6 +62,10 @@ class PascomSandbox(TargetSandbox):
             auth_method="mobydick" if password_login else "EXTERN",
         )
 
+    def make_room(self, users: int) -> None:
+        """Grow the extension pool so that ``users`` new users (and as many more) get a number."""
+        self.instance.extensions.grow(2 * users)
+
     def accounts(self) -> list[dict[str, Any]]:
         return [_account(user) for user in self.instance.snapshot()]
 

@@ -21,6 +21,12 @@ class ExtensionPool:
         self._cursor = 0  # index into pool: every number before it is used or on the heap
         self._freed: list[int] = []
 
+    def grow(self, size: int) -> None:
+        """Make the pool at least ``size`` numbers long (same first number and step;
+        numbers already handed out keep their places)."""
+        if len(self.pool) < size:
+            self.pool = range(self.pool.start, self.pool.start + size * self.pool.step, self.pool.step)
+
     def __contains__(self, extension: str) -> bool:
         return extension in self.used
 

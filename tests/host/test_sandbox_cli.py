@@ -1,0 +1,109 @@
+"""``syncframe sandbox`` as an administrator rehearses with it (issue 13.8): start it in
+one shell, then add, rename, disable and remove directory users from another and
+watch ``run`` follow; ``--users`` grows the target's extension pool to fit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from click.testing import CliRunner
+
+from syncframe.cli import cli
+from syncframe.cli.sandbox import seed_scenario
+from syncframe.demo import build
+from syncframe_msuser.sandbox import GraphSandbox
+from syncframe_pascom.sandbox import PascomSandbox
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[dict]:
+    """A running ``syncframe sandbox`` child: its control file, profile file and environment."""
+    control = tmp_path / "sandbox.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "syncframe", "--json", "sandbox", "--control", str(control), "--seconds", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        settings = json.loads(_first_document(proc))
+        profile = tmp_path / "sandbox.toml"
+        profile.write_text(settings["profile"])
+        yield {"control": control, "profile": profile, "env": settings["environment"], "state": tmp_path / "state.db"}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert not control.exists(), "the control file goes with the sandbox"
+
+
+def _first_document(proc: subprocess.Popen[str]) -> str:
+    lines = []
+    for line in proc.stdout:  # type: ignore[union-attr]
+        lines.append(line)
+        if line.startswith("}"):
+            return "".join(lines)
+    raise AssertionError(f"the sandbox printed no settings: {proc.stderr.read()}")  # type: ignore[union-attr]
+
+
+def cli_json(box: dict, *args: str):
+    env = {**box["env"], "SYNCFRAME_SANDBOX_CONTROL": str(box["control"])}
+    result = CliRunner().invoke(cli, ["--state", str(box["state"]), "--json", *args], env=env, catch_exceptions=False)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def run(box: dict) -> dict:
+    code, report = cli_json(box, "run", "--profile", str(box["profile"]), "--yes")
+    assert code in (0, 4), report
+    return report
+
+
+@pytest.mark.slow  # a sandbox child process and several runs
+def test_rehearse_add_rename_disable_and_remove_from_the_cli(sandbox: dict) -> None:
+    assert cli_json(sandbox, "sandbox", "user", "list") == (0, [])
+    code, added = cli_json(sandbox, "sandbox", "user", "add", "anna@contoso.onmicrosoft.com", "--name", "Anna Berg")
+    assert code == 0 and added["user"]["display_name"] == "Anna Berg"
+    cli_json(sandbox, "sandbox", "user", "add", "ben@contoso.onmicrosoft.com")
+    cli_json(sandbox, "sandbox", "user", "add", "carl@contoso.onmicrosoft.com")
+    first = run(sandbox)
+    assert first["counts"]["create"] == 3 and first["status"] == "ok"
+
+    cli_json(sandbox, "sandbox", "user", "rename", "anna@contoso.onmicrosoft.com", "anna.berg@contoso.onmicrosoft.com")
+    renamed = run(sandbox)
+    assert renamed["counts"]["rename"] == 1 and renamed["changes"][0]["rename_from"] == "anna@contoso.onmicrosoft.com"
+
+    cli_json(sandbox, "sandbox", "user", "disable", "ben@contoso.onmicrosoft.com")
+    code, removed = cli_json(sandbox, "sandbox", "user", "remove", "carl@contoso.onmicrosoft.com")
+    assert code == 0 and removed["removed"]["username"] == "carl@contoso.onmicrosoft.com"
+    last = run(sandbox)
+    assert last["counts"]["delete"] == 2, "a disabled user leaves scope, a removed one leaves the directory"
+    code, users = cli_json(sandbox, "sandbox", "user", "list")
+    assert [(u["username"], u["enabled"]) for u in users] == [("anna.berg@contoso.onmicrosoft.com", True), ("ben@contoso.onmicrosoft.com", False)]
+
+
+@pytest.mark.slow
+def test_a_user_the_sandbox_does_not_have_is_one_clear_error(sandbox: dict) -> None:
+    code, answer = cli_json(sandbox, "sandbox", "user", "remove", "nobody@contoso.onmicrosoft.com")
+    assert code == 2 and answer["error"]["message"] == "the sandbox has no user 'nobody@contoso.onmicrosoft.com' (see 'syncframe sandbox user list')"
+
+
+def test_without_a_running_sandbox_the_user_commands_say_so(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "--control", str(tmp_path / "none.json"), "user", "list"])
+    assert result.exit_code == 2
+    assert "no sandbox is running" in result.stderr and "syncframe sandbox" in result.stderr
+
+
+def test_the_target_sandbox_pool_grows_with_the_users_seeded() -> None:
+    scenario = build(1200)  # more users than the default pool of 900 extensions
+    with GraphSandbox() as source, PascomSandbox() as target:
+        seed_scenario(source, target, scenario)
+        pool = target.instance.extensions
+        assert len(pool.pool) >= 2 * (len(scenario.identities) + len(scenario.accounts))
+        numbers = {pool.next_free() for _ in range(1200)}
+        assert None not in numbers and len(numbers) == 1200
