@@ -120,3 +120,15 @@ def test_a_missing_ca_is_named_a_tls_failure_for_graph(sim, make_source) -> None
     source.graph.session = CASession(None)  # Graph's does not: the system store lacks the CA
     with pytest.raises(FatalSyncError, match=r"^TLS verification of https://127\.0\.0\.1:\d+ failed \(certificate verify failed: .*set \[source\] ca_bundle"):
         source.graph.request("GET", "users")
+
+
+def test_check_template_and_guide_agree_on_what_presence_is_for(sim, profile, tmp_path) -> None:
+    """Issue 13.9: nothing in the import uses presence; check, template and guide say so."""
+    result = run(tmp_path, "--json", "check", "--profile", str(profile(groups=None, presence=True)))
+    assert result.exit_code == 0, result.output
+    presence = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "presence")
+    assert 'extra["presence"] for plugins that use it (the bundled targets do not)' in presence["detail"]
+    template = run(tmp_path, "connector", "template", "microsoft365").stdout
+    assert 'presence = false                 # not needed for the import' in template
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guide.md").read_text(encoding="utf-8")
+    assert "`Presence.Read.All` — not needed for the user import" in guide

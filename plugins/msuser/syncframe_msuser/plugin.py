@@ -54,11 +54,11 @@ auth = "delegated"
 # certificate_file = "/etc/syncframe/m365-app.pem"          # mode 0600
 # certificate_thumbprint = "..."                            # computed from the PEM when left out
 # Permissions (admin consent): User.Read.All; GroupMember.Read.All when groups are set;
-# Presence.Read.All when presence = true.
+# Presence.Read.All only when presence = true (the user import itself never needs it).
 # groups = ["Telephony users"]   # only members (transitive) of these groups (names or object ids)
 include_guests = false           # guests (userType Guest / #EXT#) are out of scope unless true
 include_disabled = false         # disabled accounts are out of scope unless true
-presence = false                 # read Teams presence of the imported users
+presence = false                 # not needed for the import: true only for a plugin that reads extra["presence"]
 cloud = "global"                 # global | usgov | usgov-dod | china
 
 [target]

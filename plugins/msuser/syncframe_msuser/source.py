@@ -475,7 +475,8 @@ class MsuserSource(Source):
             if sample is None:
                 return f"{READ_PRESENCE}: not verified (the tenant has no user to ask about)"
             fetch_presences(self.graph, [sample])
-            return f"{READ_PRESENCE}: presence can be read"
+            # say what it is for: nothing in the user import uses presence
+            return f"{READ_PRESENCE}: presence can be read; it is passed on as extra[\"presence\"] for plugins that use it (the bundled targets do not)"
 
         steps.append(("users", users))
         steps.append(("delta", delta))
