@@ -207,7 +207,7 @@ def test_a_second_run_while_one_holds_the_lock_exits_5(ws: Workspace) -> None:
     with store.lock("contoso", holder="another test run"):
         result = ws.run()
     assert result.exit_code == 5
-    assert "locked by another run: another test run" in result.stderr
+    assert "locked by another run: another test run" in result.json["error"]["message"]  # --json: the error is JSON too
     assert ws.logins() == []
 
 

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
+from engine.test_json_shapes import assert_same_keys, documented
 
 from syncframe.cli import cli
 from syncframe.cli.sandbox import seed_scenario
@@ -34,6 +35,7 @@ def sandbox(tmp_path: Path) -> Iterator[dict]:
     )
     try:
         settings = json.loads(_first_document(proc))
+        assert_same_keys(documented()["sandbox"], settings)
         profile = tmp_path / "sandbox.toml"
         profile.write_text(settings["profile"])
         yield {"control": control, "profile": profile, "env": settings["environment"], "state": tmp_path / "state.db"}
@@ -69,6 +71,7 @@ def test_rehearse_add_rename_disable_and_remove_from_the_cli(sandbox: dict) -> N
     assert cli_json(sandbox, "sandbox", "user", "list") == (0, [])
     code, added = cli_json(sandbox, "sandbox", "user", "add", "anna@contoso.onmicrosoft.com", "--name", "Anna Berg")
     assert code == 0 and added["user"]["display_name"] == "Anna Berg"
+    assert_same_keys(documented()["sandbox-user"], added)
     cli_json(sandbox, "sandbox", "user", "add", "ben@contoso.onmicrosoft.com")
     cli_json(sandbox, "sandbox", "user", "add", "carl@contoso.onmicrosoft.com")
     first = run(sandbox)

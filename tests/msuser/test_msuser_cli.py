@@ -124,6 +124,9 @@ def test_a_missing_ca_is_named_a_tls_failure_for_graph(sim, make_source) -> None
 
 def test_check_template_and_guide_agree_on_what_presence_is_for(sim, profile, tmp_path) -> None:
     """Issue 13.9: nothing in the import uses presence; check, template and guide say so."""
+    from syncframe import Identity
+
+    GraphSandbox(simulator=sim).put_identity(Identity("0b7c6a52-2f3e-4c61-9d0e-3a1f5b2c4d6e", "anna@contoso.onmicrosoft.com", "Anna"))
     result = run(tmp_path, "--json", "check", "--profile", str(profile(groups=None, presence=True)))
     assert result.exit_code == 0, result.output
     presence = next(c for c in json.loads(result.stdout)["checks"] if c["name"] == "presence")
