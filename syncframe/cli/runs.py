@@ -333,7 +333,7 @@ def _journal_dict(j: Any) -> dict[str, Any]:
     type=click.FloatRange(min=0.0001, max=1.0),
     default=1.0,
     show_default=True,
-    help="Multiply every interval and back-off by this factor (for tests and demos; profiles still need interval >= 60 s).",
+    help="Multiply every interval and back-off by this factor (for tests and demos; profiles still need interval >= 60 s). The waits serve prints are the scaled ones.",
 )
 @pass_app
 @click.pass_context

@@ -6,6 +6,7 @@ simulators up, and then asserts that neither simulator saw a single request.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -92,12 +93,14 @@ def test_bad_configuration_is_refused_before_any_request(lab: Lab, case: str) ->
     profile, env = make(lab)
     result = lab.invoke("run", "rel", "--profile", str(profile), "--yes", env=env)
     assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    assert lines and lines[0].startswith("Error: "), result.stderr
+    # --json: the error is a JSON document on stdout, its message the lines a person reads
+    error = json.loads(result.stdout)["error"]
+    assert error["exit"] == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = [line.strip() for line in error["message"].splitlines() if line.strip()]
     # one line per problem (a profile's errors are all listed at once, under one heading)
-    assert len(lines) <= 1 + len(words) and not any("Traceback" in line for line in lines), result.stderr
+    assert lines and len(lines) <= 1 + len(words), error
     for problem in words:
-        assert any(all(word in line for word in problem) for line in lines), (problem, result.stderr)
+        assert any(all(word in line for word in problem) for line in lines), (problem, error)
     assert lab.sim.request_count == 0, [r.path for r in lab.sim.requests]
     assert lab.pascom_requests() == 0
     assert lab.sim.client_secret not in result.stderr + result.stdout
