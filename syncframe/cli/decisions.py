@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from ..errors import ConfigError
-from ..operations import held_logins, link_account, release_removals
 from . import App, cli, pass_app
 
 _operator_option = click.option(
@@ -52,6 +51,8 @@ def _report(app: App, rows: list[Any], line: str) -> None:
 
 
 def _held_logins(app: App, name: str) -> list[str]:
+    from ..operations import held_logins
+
     return held_logins(app.connector(name, None), app.pm, app.store, echo=lambda line: app.err.print(line))
 
 
@@ -70,6 +71,8 @@ def release(app: App, name: str, logins: tuple[str, ...], release_all: bool, ope
     """
     if not logins and not release_all:
         raise click.UsageError("name the logins to release, or give --all")
+    from ..operations import release_removals
+
     held = _held_logins(app, name)
     who = operator_name(operator)
     rows = release_removals(app.store, name, held, None if release_all else logins, who)
@@ -105,6 +108,8 @@ def link(app: App, name: str, source_id: str, login: str, operator: str | None) 
     user. Refused when the account is protected or either side is linked already.
     """
     who = operator_name(operator)
+    from ..operations import link_account
+
     row = link_account(app.store, app.connector(name, None), source_id, login, who, echo=lambda line: app.err.print(line))
     account_login = row.detail["login"]
     _report(app, [row], f"Linked source id {source_id} to {account_login!r} ({who}); the next plan follows the link.")

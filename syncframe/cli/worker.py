@@ -6,14 +6,12 @@ imported lazily, so the rest of the CLI works without them.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import socket
 from typing import Any
 
 import click
-from rich.table import Table
 
 from ..errors import ConfigError
 from . import EXIT_OK, App, cli, pass_app
@@ -78,6 +76,8 @@ def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queu
     mid-run: another retries its run once its heartbeat is missed. SIGTERM: runs
     stop between two writes and the worker exits 0.
     """
+    import asyncio
+
     conninfo = _conninfo(app)
     from ..worker.process import SchemaMissing, init_schema, run_worker
     from ..worker.tasks import Services, Settings
@@ -129,6 +129,8 @@ def enqueue(ctx: click.Context, app: App, name: str, allow_removals: int, queue_
     conninfo = _conninfo(app)
     if app.store.get_connector(name) is None:
         raise ConfigError(f"no connector named {name!r} (see 'syncframe connector list')")
+    import asyncio
+
     job_id, queued = asyncio.run(_enqueue(_queue_app(conninfo), name, queue_name, allow_removals))
     if app.json:
         app.emit_json({"connector": name, "job_id": job_id, "already_queued": not queued})
@@ -160,10 +162,14 @@ def jobs(ctx: click.Context, app: App, heartbeat: float) -> None:
     from ..worker.listing import job_holders
 
     holders = job_holders(app.store)
+    import asyncio
+
     rows = asyncio.run(_jobs(_queue_app(conninfo), 3 * heartbeat, holders))
     if app.json:
         app.emit_json([r.as_dict() for r in rows])
         ctx.exit(EXIT_OK)
+    from rich.table import Table
+
     table = Table(title="jobs", header_style="bold")
     for column in ("job", "connector", "state", "queue", "attempts", "worker", "queued at", "started at"):
         table.add_column(column, overflow="fold")

@@ -132,9 +132,9 @@ class JobBoard:
             release=f"syncframe run {connector.name}",
         )
         outcome = runner.run(holder=f"syncframe web ({job.operator})", operator=job.operator)
-        job.report = outcome.report
+        job.report = outcome.report.to_dict()
         job.phase = "finished"
-        job.state, job.message = "done", f"run {outcome.report.get('run_id')}: {outcome.status}"
+        job.state, job.message = "done", f"run {outcome.report.run_id}: {outcome.status}"
 
     def _authenticate(self, job: Job, connector: Any) -> None:
         context = connector.context(token_store=self.store.token_store(f"{connector.name}:source"), echo=job.echo)

@@ -76,16 +76,17 @@ def plan(request: Request, form: Any) -> Response:
     if loaded is None:
         return render(request, "_plan.html", name=name, report=None, items=[], error=error, kind=kind, kinds=PLAN_KINDS)
     outcome = ConnectorRunner(loaded, request.app.state.pm, request.app.state.store, echo=lambda line: None).plan()
-    items = outcome.report["items"]
+    report = outcome.report.to_dict()  # the template reads the JSON shape
+    items = report["items"]
     if kind in PLAN_KINDS:
         items = [i for i in items if i["kind"] == kind]
     return render(
         request,
         "_plan.html",
         name=name,
-        report=outcome.report,
+        report=report,
         items=items,
-        error=outcome.report.get("error"),
+        error=report.get("error"),
         kind=kind,
         kinds=PLAN_KINDS,
     )

@@ -131,7 +131,7 @@ def _run(services: Services, name: str, allow_removals: int, job_id: int | None)
     except LockedError as exc:
         services.on_event({"event": "skipped", "name": name, "reason": str(exc), "job_id": job_id})
         return {"status": "locked", "error": str(exc)}
-    report = outcome.report
+    report = outcome.report.to_dict()
     services.on_event({"event": "run", "name": name, "job_id": job_id, "run_id": outcome.run_id, "status": outcome.status, "error": report.get("error"), "counts": report.get("counts")})
     if outcome.status == "failed":
         raise RunFailed(f"{name}: {report.get('error') or 'the run failed'} (run {outcome.run_id})")

@@ -53,7 +53,7 @@ def used(ws: Workspace) -> Workspace:
 def test_every_shape_is_documented_with_an_example() -> None:
     assert set(documented()) >= {
         "error", "report", "history", "history-run", "check", "serve-run", "serve-skipped", "serve-invalid",
-        "serve-stopping", "connector-list", "connector-show", "sandbox", "sandbox-user",
+        "serve-stopping", "connector-list", "connector-show", "sandbox", "sandbox-user", "jobs",
     }
 
 

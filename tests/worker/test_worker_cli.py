@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.test_json_shapes import assert_same_keys, documented
 from syncframe.cli import cli
 from syncframe.state import StateStore
 from syncframe.testing import generate_identities, target_accounts
@@ -35,8 +36,8 @@ def state(postgres_url: str, tmp_path: Path) -> str:
 
 
 def test_init_creates_the_queue_once_and_jobs_asks_for_it_before(state: str) -> None:
-    code, _out, err = _cli(state, "jobs")
-    assert code == 2 and "syncframe worker --init" in err
+    code, out, _err = _cli(state, "jobs")
+    assert code == 2 and "syncframe worker --init" in json.loads(out)["error"]["message"]  # --json: errors too
     assert _cli(state, "worker", "--init")[:2] == (0, json.dumps({"initialized": True}, indent=2) + "\n")
     assert json.loads(_cli(state, "worker", "--init")[1]) == {"initialized": False}
     assert _cli(state, "jobs")[:2] == (0, "[]\n")
@@ -51,8 +52,9 @@ def test_enqueue_prints_the_job_id_and_a_second_one_finds_it_waiting(state: str)
     assert second == {"connector": "acme", "job_id": first["job_id"], "already_queued": True}
     listed = json.loads(_cli(state, "jobs")[1])
     assert [(j["id"], j["connector"], j["state"], j["queue"]) for j in listed] == [(first["job_id"], "acme", "queued", "syncframe")]
-    code, _out, err = _cli(state, "enqueue", "nobody")
-    assert code == 2 and "no connector named 'nobody'" in err
+    assert_same_keys(documented()["jobs"][0], listed[0])  # the guide's example of the shape
+    code, out, _err = _cli(state, "enqueue", "nobody")
+    assert code == 2 and "no connector named 'nobody'" in json.loads(out)["error"]["message"]
 
 
 def test_a_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(state: str, tmp_path: Path) -> None:
