@@ -79,7 +79,7 @@ def test_a_server_stopped_mid_read_removes_nobody(tmp_path: Path, server: slapd.
         for key, value in {**pascom.environment(), PASSWORD_ENV: slapd.SERVICE_PASSWORD}.items():
             monkeypatch.setenv(key, value)
         outcome = run_with_outage(profile, tmp_path / "state.db", server)
-        report = outcome.report
+        report = outcome.report.to_dict()
         assert outcome.exit_code == 1 and report["status"] == "failed"
         assert not report["complete"]
         assert report["read_reason"].startswith(f"the full read stopped after {PAGE} users: the LDAP server went away")
