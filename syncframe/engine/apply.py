@@ -38,6 +38,7 @@ from ..model import Account, ItemKind, PlanItem
 from .planner import SyncPlan
 
 if TYPE_CHECKING:
+    from ..state.locks import HeldLock
     from ..state.protocols import Journal
 
 log = logging.getLogger("syncframe.engine")
@@ -95,7 +96,7 @@ class Applier:
         concurrency: int = 8,
         progress: Progress = no_progress,
         stop: threading.Event | None = None,
-        lock: Any = None,
+        lock: HeldLock | None = None,
     ):
         self.store = store
         self.run_id = run_id

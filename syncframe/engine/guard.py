@@ -14,10 +14,12 @@ Removals (``DELETE`` items) apply only when
 A tripped guard holds *every* removal (all or nothing, like Entra Connect's
 deletion threshold): it never silently deletes "only the first few". Held removals
 are not lost: planning runs on the full source view, so they come back next run.
-A removal held once **waits for a release**: a later run does not apply it just
-because what is left now fits under the limit (after ``--allow-removals N``
-released some of them, say). New removals are still judged by the limit, counted
-together with the waiting ones. A held user who comes back is no removal any more.
+After a person released *some* held removals (``--allow-removals N`` or by name),
+the rest **wait for a release**: a later run does not apply them just because what
+is left now fits under the limit (the runner marks them, ``waiting``). New removals
+are still judged by the limit, counted together with the waiting ones. A held user
+who comes back is no removal any more. Held removals nobody released any of are
+judged afresh each run.
 
 The guard also judges the *target's* list (:func:`check_listing`): when more linked
 accounts are missing from it than the limit allows, the list is taken for a fault

@@ -41,6 +41,8 @@ class SyncPlan(Plan):
     accounts: list[Account] = field(default_factory=list, repr=False)
     #: why the target's list of accounts was not believed (the guard held creates and removals)
     listing_doubt: str | None = None
+    #: source ids whose removal waited for a release before this plan (``Link.held_since``)
+    waiting: frozenset[str] = frozenset()
 
 
 def full_view(read: ReadResult, previous: Mapping[str, Identity]) -> dict[str, Identity]:
@@ -194,6 +196,7 @@ class Planner:
                 fate = "the link is kept while the target's list is in doubt" if doubt else "the link is dropped"
                 items.append(PlanItem(ItemKind.SKIP, f"the linked account {target_id!r} no longer exists in the target; {fate}", source_id=source_id, target_id=target_id, identity=view.get(source_id)))
 
+        waiting = frozenset(sid for sid, link in links.items() if getattr(link, "held_since", None) is not None)
         guard = apply_guard(
             items,
             complete=read.complete,
@@ -203,7 +206,7 @@ class Planner:
             settings=self.guard,
             allow_removals=allow_removals,
             released_logins=released_logins,
-            waiting={sid for sid, link in links.items() if getattr(link, "held_since", None) is not None},
+            waiting=waiting,
             listing=doubt,
         )
         plan = SyncPlan(
@@ -217,6 +220,7 @@ class Planner:
             guard=guard,
             linked=len(links),
             listing_doubt=doubt.reason if doubt else None,
+            waiting=waiting,
         )
         return plan
 

@@ -8,9 +8,10 @@ write succeeded (a permanent refusal is no failure) and the removal guard held
 nothing. A read that tripped the guard is suspect (a listing cut short looks like
 a mass departure), so it never becomes the baseline the next incremental read
 patches: the next run reads from the last trusted bookmark again, and the held
-removals come back until released (they are marked on their links and wait for a
-release even once they would fit under the limit). A run that lost its lock writes
-nothing more, to the target or to the state's links, view and bookmark.
+removals come back until released; those a person left held while releasing others
+wait for a release even once they would fit under the limit (marked on their links).
+A run that lost its lock writes nothing more, to the target or to the state's links,
+view and bookmark.
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ def plan_status(plan: SyncPlan) -> tuple[str, ExitCode]:
     if plan.writes:
         return "pending", ExitCode.PENDING
     return "in_sync", ExitCode.OK
+
+
+def waiting_removals(plan: SyncPlan) -> set[str]:
+    """The removals that wait for a release after this plan: those still held that a
+    person left held when releasing others of them (``--allow-removals N`` or by name),
+    now or in an earlier run. Held removals nobody released any of are judged afresh
+    each run (a passing fault clears them; real leavers apply once within the limit)."""
+    held = {i.source_id for i in plan.of_kind(ItemKind.HELD) if i.source_id}
+    return held if plan.guard.released else held & plan.waiting
 
 
 def run_status(plan: SyncPlan, applied: ApplyResult) -> tuple[str, ExitCode]:
@@ -237,8 +247,7 @@ class ConnectorRunner:
         # a run that lost its lock leaves the connector's state to the run that holds it
         ours = _still_held(lock, applied)
         if ours and plan.read.complete and not plan.listing_doubt:
-            # removals the guard held wait for a release, even once they fit the limit
-            self.store.hold_removals(self.name, {i.source_id for i in plan.of_kind(ItemKind.HELD) if i.source_id})
+            self.store.hold_removals(self.name, waiting_removals(plan))
         # a read that tripped the removal guard is suspect (a truncated listing looks like
         # a mass departure): it never becomes the view the next incremental read patches
         if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD) and not plan.listing_doubt and not left_out:

@@ -44,6 +44,9 @@ from hypothesis import strategies as st
 from reliability_lab import CONNECTOR, DOMAIN, Lab, WriteFilter, lab_at, person, session_resets
 
 SETTINGS = settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+#: each test runs its 20-25 schedules (child processes, three CLI runs each) in one
+#: pytest test: on a busy 2-core machine that takes longer than the suite's 300 s default
+SCHEDULES_TIMEOUT = pytest.mark.timeout(1800)
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,7 @@ def crash_and_recover(s: Schedule, changed: bool) -> None:
 
 
 @pytest.mark.slow
+@SCHEDULES_TIMEOUT
 @SETTINGS
 @given(import_schedules())
 def test_killed_during_the_first_import_then_rerun_converges(schedule: Schedule) -> None:
@@ -244,6 +248,7 @@ def test_killed_during_the_first_import_then_rerun_converges(schedule: Schedule)
 
 
 @pytest.mark.slow
+@SCHEDULES_TIMEOUT
 @SETTINGS
 @given(change_schedules())
 def test_killed_during_renames_updates_and_removals_then_rerun_converges(schedule: Schedule) -> None:
@@ -251,6 +256,7 @@ def test_killed_during_renames_updates_and_removals_then_rerun_converges(schedul
 
 
 @pytest.mark.slow
+@SCHEDULES_TIMEOUT
 @settings(SETTINGS, max_examples=20)
 @given(rename_schedules())
 def test_killed_between_a_rename_and_its_session_reset_then_rerun_finishes_it(schedule: Schedule) -> None:

@@ -1,9 +1,11 @@
 """Two questions issue 20 asked to settle, through the real CLI and simulators.
 
 1. After a partial ``--allow-removals``, the removals still held **wait for a release**:
-   a removal the guard held once is not applied by a later run just because the rest
-   now fits under the limit (an administrator reviewed and released *some* of them).
-   A held user who comes back in the directory is no longer a removal at all.
+   they are not applied by a later run just because the rest now fits under the limit
+   (an administrator reviewed the held removals and released only *some* of them). A
+   held user who comes back in the directory is no longer a removal at all. (Held
+   removals nobody released any of are judged afresh each run: see
+   ``test_reliability_source.py::test_a_held_drop_does_not_become_the_baseline_of_the_next_read``.)
 2. In mode ``upsert``, a user disabled in the directory is kept as it is by default
    (``upsert_disabled = "keep"``): upsert never removes. ``upsert_disabled = "disable"``
    disables the phone account instead (and enables it again when the directory does);
