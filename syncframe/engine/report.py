@@ -23,7 +23,7 @@ The JSON document (``kind`` is ``plan`` or ``run``)::
       "items": [PlanItem.to_dict(), ...],   # every item except NOOP
       "errors": [{"kind", "login", "source_id", "error", "permanent"}],
                                         # permanent: the target refused it for good
-      "error_groups": [{"cause", "count", "logins"}],   # errors by cause, first logins
+      "error_groups": [{"cause", "count", "logins", "permanent"}],   # errors by cause, first logins
       "error": null,                    # what stopped the run, if anything did
       "applied": 0, "failed": 0, "refused": 0, "not_applied": 0, "links_dropped": 0,
       "removals_withheld": null, "recovered": [...],
@@ -100,6 +100,8 @@ class ErrorGroup:
     cause: str
     count: int
     logins: tuple[str, ...]
+    #: the target refused these users for good (they block nothing)
+    permanent: bool = False
 
 
 @dataclass
@@ -250,11 +252,11 @@ def group_errors(failed: Sequence[PlanItem], first: int = LOGINS_PER_CAUSE) -> l
     and source id) taken out, so "pascom refused PUT identity/42: 409 ..." and the
     same refusal for user 43 are one cause.
     """
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, bool], list[str]] = {}
     for item in failed:
-        groups.setdefault(_cause(item), []).append(item.login or item.source_id or "?")
+        groups.setdefault((_cause(item), item.refused), []).append(item.login or item.source_id or "?")
     ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))  # stable: first seen first among equals
-    return [ErrorGroup(cause, len(logins), tuple(logins[:first])) for cause, logins in ordered]
+    return [ErrorGroup(cause, len(logins), tuple(logins[:first]), refused) for (cause, refused), logins in ordered]
 
 
 def _cause(item: PlanItem) -> str:
