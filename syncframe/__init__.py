@@ -22,7 +22,7 @@ _EXPORTS = {
         "contracts",
     ),
     **dict.fromkeys(
-        ("AuthenticationError", "ConfigError", "FatalSyncError", "LockedError", "PluginError", "RetriableSyncError", "SkippableRecordError", "SyncError", "SyncframeError"),
+        ("AuthenticationError", "ConfigError", "FatalSyncError", "LockedError", "PermanentRecordError", "PluginError", "RetriableSyncError", "SkippableRecordError", "SyncError", "SyncframeError"),
         "errors",
     ),
     "hookimpl": "hookspecs",
@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the names as plain imports
         ConfigError,
         FatalSyncError,
         LockedError,
+        PermanentRecordError,
         PluginError,
         RetriableSyncError,
         SkippableRecordError,

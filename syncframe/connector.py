@@ -98,6 +98,11 @@ class Connector:
         return self.target_registration.name
 
     @property
+    def upsert_disabled(self) -> str:
+        """Mode upsert: ``keep`` a linked user the source disabled, or ``disable`` its account."""
+        return str(self.profile.get("upsert_disabled", "keep"))
+
+    @property
     def interval(self) -> int | None:
         """Seconds between automated runs, or None for manual runs only."""
         return self.profile.get("interval")

@@ -101,7 +101,22 @@ class Target(abc.ABC):
 
     @abc.abstractmethod
     def list_accounts(self) -> list[Account]:
-        """Every account the target holds (protected ones marked ``protected=True``)."""
+        """Every account the target holds (protected ones marked ``protected=True``).
+
+        A list that lost more linked accounts than the removal guard allows is taken
+        for a fault of the target, not for accounts deleted by hand: the run holds
+        (no link dropped, nothing created or removed) until a list is whole again.
+        """
+
+    def system_key(self) -> str | None:
+        """A stable name of the system this target writes to, e.g. its normalised URL.
+
+        Connectors in one state store whose targets give the same key see each other's
+        links: an account another connector linked is never matched, adopted or
+        removed by this one (a CONFLICT names the owner). None (the default): this
+        target cannot tell, and its connectors see nobody else's links.
+        """
+        return None
 
     @abc.abstractmethod
     def find(self, login: str) -> Account | None:
@@ -143,9 +158,31 @@ class Target(abc.ABC):
         """Carry out one write item (CREATE, UPDATE, RENAME, ADOPT, DELETE).
 
         Returns the account as it stands afterwards (None after a delete). Raise
-        :class:`syncframe.SkippableRecordError` for a per-user failure (the run goes
-        on) and :class:`syncframe.FatalSyncError` when nothing more can be written
-        (bad credentials): the run then stops and removes nobody.
+
+        - :class:`syncframe.PermanentRecordError` when the target refused this user
+          for good and wrote nothing (a validation error to a request it received
+          once): the run reports it and goes on, removals and bookmark included;
+        - :class:`syncframe.SkippableRecordError` for any other per-user failure (an
+          outcome that is unknown or may change): the run goes on with the others,
+          but removes nobody and keeps its bookmark;
+        - :class:`syncframe.FatalSyncError` when nothing more can be written (bad
+          credentials): the run then stops and removes nobody.
+
+        A write of several requests (pascom: rename, then end the user's sessions)
+        is journaled as one intent; when a killed run leaves it unfinished and
+        recovery finds its first request landed, it calls :meth:`finish`.
+        """
+
+    def finish(self, item: PlanItem) -> None:
+        """Complete, again, the steps of ``item``'s write that follow its first request.
+
+        Called by recovery for a write a killed run left unfinished whose first
+        request landed (the account holds the new login, say); the steps may or may
+        not have run, so this must be idempotent. ``item`` is rebuilt from the
+        journal: it has no ``identity`` or ``account``, but its kind, login,
+        ``rename_from``, ``desired``, ``changes`` and ``notices``. Raise
+        :class:`syncframe.SkippableRecordError` when a step fails. Default: nothing
+        to finish.
         """
 
     def check(self) -> list[CheckResult]:
@@ -178,6 +215,14 @@ class MatchIndex(abc.ABC):
     @abc.abstractmethod
     def is_protected(self, login: str) -> bool:
         """Whether ``login`` is protected (never matched or changed)."""
+
+    def owner(self, account: Account) -> str | None:
+        """The other connector that manages ``account`` (linked it first), if any.
+
+        The planner turns a match on such an account into a CONFLICT naming the owner;
+        a rule may look here to explain itself better. Default: nobody else.
+        """
+        return None
 
 
 #: ``Identity.extra[SANDBOX_GUEST] = True`` asks a source sandbox to make the user an

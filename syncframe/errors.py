@@ -77,7 +77,30 @@ class RetriableSyncError(SyncError):
 
 
 class SkippableRecordError(SyncError):
-    """One record (user) failed; the run goes on with the others."""
+    """One record (user) failed; the run goes on with the others.
+
+    Its outcome counts as unknown or transient: the run removes nobody and keeps its
+    bookmark, because the target may be in a state the plan did not foresee. Raise
+    :class:`PermanentRecordError` instead when the target's answer was definite.
+    """
+
+
+class PermanentRecordError(SkippableRecordError):
+    """The target refused this record for good: a definite answer, nothing written.
+
+    For example a validation error (HTTP 400/409/422) to a request that reached the
+    target exactly once: asking again gets the same answer until the data changes.
+    The run reports the record (``errors``, ``permanent: true``) and goes on as if it
+    were a conflict: removals still apply, the bookmark still advances, the exit code
+    stays 0. Do not raise it when an earlier attempt of the same write may have
+    landed (a retried request): that outcome is unknown, a plain
+    :class:`SkippableRecordError`.
+    """
+
+
+class LockLostError(FatalSyncError):
+    """The run's connector lock was taken over (the run was frozen past its lease, say):
+    the run stops before its next write, and another run carries on."""
 
 
 class LockedError(SyncframeError):

@@ -22,7 +22,7 @@ class ItemKind(str, enum.Enum):
     RENAME = "rename"      # linked user whose login must follow the source's username
     ADOPT = "adopt"        # existing, unlinked target user taken over (may rename and update too)
     DELETE = "delete"      # linked user missing from the source (mode sync only)
-    HELD = "held"          # a removal the guard stopped; released with --allow-removals
+    HELD = "held"          # a removal (or a create, while the target's list is in doubt) the guard stopped
     CONFLICT = "conflict"  # ambiguous match; nothing is written
     SKIP = "skip"          # out of scope or invalid; nothing is written
     NOOP = "noop"          # linked and in step
@@ -183,6 +183,8 @@ class PlanItem:
     #: set by apply
     error: str | None = None
     applied: bool = False
+    #: set by apply: the target refused this write for good (``PermanentRecordError``)
+    refused: bool = False
 
     @property
     def writes(self) -> bool:
@@ -203,7 +205,27 @@ class PlanItem:
             "notices": [dataclasses.asdict(n) for n in self.notices],
             "error": self.error,
             "applied": self.applied,
+            "refused": self.refused,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "PlanItem":
+        """An item from :meth:`to_dict` (a journal entry): without ``identity`` and ``account``."""
+        return cls(
+            kind=ItemKind(data["kind"]),
+            reason=str(data.get("reason") or ""),
+            source_id=data.get("source_id"),
+            login=data.get("login"),
+            target_id=data.get("target_id"),
+            desired=dict(data.get("desired") or {}),
+            changes={k: list(v) for k, v in (data.get("changes") or {}).items()},
+            rename_from=data.get("rename_from"),
+            candidates=list(data.get("candidates") or ()),
+            notices=[Notice(str(n["code"]), str(n["message"])) for n in data.get("notices") or ()],
+            error=data.get("error"),
+            applied=bool(data.get("applied")),
+            refused=bool(data.get("refused")),
+        )
 
 
 @dataclass

@@ -194,6 +194,8 @@ class ProfileSchema(Schema):
 
     title = Text(load_default="")
     mode = fields.String(load_default="sync", validate=validate.OneOf(["sync", "upsert"]))
+    #: mode upsert: a linked user the source disabled is kept as it is, or disabled
+    upsert_disabled = fields.String(load_default="keep", validate=validate.OneOf(["keep", "disable"]))
     interval = Duration(load_default=None, allow_none=True)
     concurrency = fields.Integer(load_default=8, validate=validate.Range(min=1, max=64))
     protected_logins = fields.List(fields.String(), load_default=list)

@@ -76,7 +76,11 @@ def render_report(report: Report, console: Console, *, show_skipped: bool = Fals
     _render_items(report, console, show_skipped, rows_per_kind)
     render_notices(console, report.notices, report.notice_messages)
     held = report.held
-    if held.count:
+    if report.listing_doubt:
+        console.print(f"[yellow]{held.count} write(s) held, the target's user list is in doubt:[/] {report.listing_doubt}")
+        if held.release:
+            console.print(f"  If those accounts really were deleted: [bold]{held.release}[/]")
+    elif held.count:
         console.print(f"[yellow]{held.count} removal(s) held:[/] {held.reason}")
         if held.release:
             console.print(f"  To release them after review: [bold]{held.release}[/]")
@@ -97,6 +101,8 @@ def _applied_line(report: Report) -> str:
     planned = len(report.changes)
     line = f"applied {report.applied} of {planned} write(s)"
     line += f" · [red]failed {report.failed}[/]" if report.failed else " · failed 0"
+    if report.refused:
+        line += f" · [yellow]refused {report.refused}[/]"
     if report.not_applied:
         line += f" · [yellow]not applied {report.not_applied}[/]"
     return line
@@ -125,7 +131,9 @@ def _render_items(report: Report, console: Console, show_skipped: bool, rows_per
         for item in shown:
             kind = item.kind.value
             label = f"[{_STYLE.get(kind, '')}]{kind}[/]"
-            if item.error:
+            if item.refused:
+                label += " [yellow](refused)[/]"
+            elif item.error:
                 label += " [red](failed)[/]"
             table.add_row(label, _login(item), _detail(item), item.error or item.reason)
         console.print(table)
@@ -141,10 +149,12 @@ def render_error_groups(console: Console, groups: list[ErrorGroup] | list[Mappin
     """One line per cause of failure: how many users, and the first of them."""
     for group in groups:
         cause, count, logins = (group.cause, group.count, group.logins) if isinstance(group, ErrorGroup) else (group["cause"], group["count"], group["logins"])
+        refused = group.permanent if isinstance(group, ErrorGroup) else bool(group.get("permanent"))
         names = ", ".join(logins)
         if count > len(logins):
             names += f" and {count - len(logins)} more"
-        console.print(f"[red]failed[/] {count} × {cause} — {names}")
+        label = "[yellow]refused[/]" if refused else "[red]failed[/]"
+        console.print(f"{label} {count} × {cause} — {names}")
 
 
 def render_notices(console: Console, notices: Mapping[str, list[str]], messages: Mapping[str, str]) -> None:

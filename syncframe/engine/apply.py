@@ -6,7 +6,12 @@ Order and safety rules:
 2. creates, updates, renames and adoptions run on ``concurrency`` threads;
 3. removals run last, and only when every earlier write succeeded: a failed
    write, a fatal error (bad credentials) or an interruption means nobody is
-   removed in this run (rclone's "no deletes after any error").
+   removed in this run (rclone's "no deletes after any error"). A write the
+   target refused for good (:class:`~syncframe.errors.PermanentRecordError`: a
+   definite answer, nothing written) is reported but is no such failure;
+4. before every write the run checks that its connector lock is still its own
+   (:meth:`~syncframe.state.HeldLock.ensure`); a run frozen past its lease stops
+   there, as after a fatal error.
 
 Each write is journaled as an *intent* before the target is called and its
 *outcome* after, together with the link change, in one transaction. Only the
@@ -27,12 +32,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 import pluggy
 
 from ..contracts import ConnectorContext, Progress, Target, no_progress
-from ..errors import FatalSyncError, SyncframeError
+from ..errors import FatalSyncError, LockLostError, PermanentRecordError, SyncframeError
 from ..hooks import Hooks
 from ..model import Account, ItemKind, PlanItem
 from .planner import SyncPlan
 
 if TYPE_CHECKING:
+    from ..state.locks import HeldLock
     from ..state.protocols import Journal
 
 log = logging.getLogger("syncframe.engine")
@@ -46,7 +52,10 @@ class ApplyResult:
     """How applying went."""
 
     applied: int = 0
+    #: writes that failed with an unknown or transient outcome
     failed: int = 0
+    #: writes the target refused for good (reported; they block nothing)
+    refused: int = 0
     #: writes never attempted (the run stopped, or removals withheld after an error)
     not_applied: int = 0
     #: the fatal error that stopped the run, if any
@@ -74,6 +83,7 @@ class Applier:
     :param concurrency: Target writes in flight at once.
     :param progress: Called with ``(1, total)`` per finished write.
     :param stop: Set it (from a signal handler, say) to stop starting new writes.
+    :param lock: The run's connector lock (``ensure()`` is called before every write).
     """
 
     def __init__(
@@ -86,6 +96,7 @@ class Applier:
         concurrency: int = 8,
         progress: Progress = no_progress,
         stop: threading.Event | None = None,
+        lock: HeldLock | None = None,
     ):
         self.store = store
         self.run_id = run_id
@@ -97,6 +108,7 @@ class Applier:
         self.concurrency = max(1, int(concurrency))
         self.progress = progress
         self.stop = stop or threading.Event()
+        self.lock = lock
         self.result = ApplyResult()
         self._fatal = threading.Event()
 
@@ -163,6 +175,8 @@ class Applier:
         if self._halted():
             return _NOT_STARTED
         try:
+            if self.lock is not None:
+                self.lock.ensure()
             return self.target.apply(item)
         except FatalSyncError as exc:
             self._fatal.set()
@@ -172,6 +186,9 @@ class Applier:
 
     def _record(self, item: PlanItem, journal_id: int, outcome: Any, plan: SyncPlan) -> None:
         """Runs on the applying thread: journal the outcome with its link change."""
+        if isinstance(outcome, LockLostError):
+            self.result.fatal = self.result.fatal or str(outcome)
+            outcome = _NOT_STARTED
         if outcome is _NOT_STARTED:
             self.store.journal_outcome(journal_id, ok=False, error="not applied: the run stopped before this write")
             self.result.not_applied += 1
@@ -183,7 +200,11 @@ class Applier:
             if not isinstance(outcome, SyncframeError):
                 log.warning("%s %s failed", item.kind.value, item.login, exc_info=outcome)
             self.store.journal_outcome(journal_id, ok=False, error=item.error)
-            self.result.failed += 1
+            if isinstance(outcome, PermanentRecordError):
+                item.refused = True
+                self.result.refused += 1
+            else:
+                self.result.failed += 1
         else:
             account: Account | None = outcome
             item.applied = True

@@ -1,4 +1,5 @@
-"""The match index: the target's accounts and this connector's links, looked up in O(1).
+"""The match index: the target's accounts, this connector's links and the links of
+other connectors on the same system, looked up in O(1).
 
 Built once per plan, so matching 100,000 identities is a dictionary lookup each,
 not a scan of the target. Logins and e-mails are compared folded
@@ -7,7 +8,7 @@ not a scan of the target. Logins and e-mails are compared folded
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from ..contracts import MatchIndex
 from ..model import Account
@@ -27,9 +28,17 @@ class TargetIndex(MatchIndex):
     :param accounts: Every account the target holds.
     :param links: source id -> target id, this connector's links (``Link`` rows or ids).
     :param protected_logins: Logins the profile protects (besides ``Account.protected``).
+    :param foreign: target id -> the links other connectors on the same system hold
+        to it (each with ``connector`` and ``created_at``).
     """
 
-    def __init__(self, accounts: Iterable[Account], links: Mapping[str, object], protected_logins: Iterable[str] = ()):
+    def __init__(
+        self,
+        accounts: Iterable[Account],
+        links: Mapping[str, object],
+        protected_logins: Iterable[str] = (),
+        foreign: Mapping[str, Sequence[Any]] | None = None,
+    ):
         self.protected = {fold(login) for login in protected_logins if login}
         self.by_id: dict[str, Account] = {}
         #: folded login -> every account holding it (protected ones included)
@@ -50,14 +59,18 @@ class TargetIndex(MatchIndex):
         #: source ids whose linked account vanished from the target
         self.stale: dict[str, str] = {}
         self._source_of: dict[str, str] = {}
+        #: target id -> when this connector linked it (None: unknown)
+        self._linked_since: dict[str, Any] = {}
         for source_id, link in links.items():
             target_id = getattr(link, "target_id", link)
             assert isinstance(target_id, str)
             if target_id in self.by_id:
                 self.links[source_id] = target_id
                 self._source_of[target_id] = source_id
+                self._linked_since[target_id] = getattr(link, "created_at", None)
             else:
                 self.stale[source_id] = target_id
+        self.foreign = dict(foreign or {})
 
     # --- MatchIndex -------------------------------------------------------------
 
@@ -79,6 +92,18 @@ class TargetIndex(MatchIndex):
         if folded in self.protected:
             return True
         return any(a.protected for a in self.holders.get(folded, ()))
+
+    def owner(self, account: Account) -> str | None:
+        """The other connector that linked ``account`` first; an account both linked
+        (a store from before connectors saw each other) stays with the older link."""
+        others = self.foreign.get(account.target_id)
+        if not others:
+            return None
+        first = min(others, key=lambda link: (link.created_at, link.connector))
+        mine = self._linked_since.get(account.target_id)
+        if mine is not None and mine < first.created_at:
+            return None
+        return str(first.connector)
 
     # --- for the planner ---------------------------------------------------------
 

@@ -12,7 +12,7 @@ import contextlib
 import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pluggy
 
@@ -21,7 +21,7 @@ from ..errors import SkippableRecordError
 from ..hooks import Hooks
 from ..model import Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
 from ..schemas import describe_errors
-from .guard import GuardResult, apply_guard
+from .guard import GuardResult, apply_guard, check_listing
 from .index import TargetIndex, fold
 from .validate import validate
 
@@ -39,6 +39,10 @@ class SyncPlan(Plan):
     linked: int = 0
     #: the target's accounts the plan was made from (for a saved plan's fingerprint)
     accounts: list[Account] = field(default_factory=list, repr=False)
+    #: why the target's list of accounts was not believed (the guard held creates and removals)
+    listing_doubt: str | None = None
+    #: source ids whose removal waited for a release before this plan (``Link.held_since``)
+    waiting: frozenset[str] = frozenset()
 
 
 def full_view(read: ReadResult, previous: Mapping[str, Identity]) -> dict[str, Identity]:
@@ -85,6 +89,9 @@ class Planner:
     :param context: The connector context handed to hooks.
     :param guard: The removal guard settings (``Connector.guard``).
     :param protected_logins: Logins never matched, changed or removed.
+    :param upsert_disabled: Mode upsert: ``keep`` a linked user disabled in the source
+        as it is, or ``disable`` it (planned like any linked user, so the target's
+        mapping of ``enabled`` decides).
     """
 
     def __init__(
@@ -96,6 +103,7 @@ class Planner:
         context: ConnectorContext,
         guard: Mapping[str, Any] | None = None,
         protected_logins: Iterable[str] = (),
+        upsert_disabled: str = "keep",
     ):
         self.name = name
         self.mode = mode
@@ -105,6 +113,7 @@ class Planner:
         self.context = context
         self.guard = dict(guard or {})
         self.protected_logins = list(protected_logins)
+        self.upsert_disabled = upsert_disabled
 
     def plan(
         self,
@@ -114,18 +123,22 @@ class Planner:
         links: Mapping[str, Any],
         allow_removals: int = 0,
         released_logins: Mapping[str, str] | None = None,
+        foreign: Mapping[str, Sequence[Any]] | None = None,
     ) -> SyncPlan:
         """Build the plan, run the guard, and call ``syncframe_plan_ready``.
 
         :param read: What the source returned.
         :param previous: The view saved after the last applied run (source id -> identity).
         :param accounts: Every account the target holds.
-        :param links: This connector's links (source id -> ``Link`` with ``target_id`` and ``origin``).
+        :param links: This connector's links (source id -> ``Link`` with ``target_id``,
+            ``origin`` and ``held_since``).
         :param allow_removals: How many held removals to release (``--allow-removals``).
         :param released_logins: Held removals a person released by name (folded login -> by whom).
+        :param foreign: Target id -> the links other connectors on the same system hold
+            to it (``ForeignLink``); their accounts are never matched, adopted or removed.
         """
         with _no_gc_pauses():
-            plan = self._plan(read, previous, accounts, links, allow_removals, released_logins or {})
+            plan = self._plan(read, previous, accounts, links, allow_removals, released_logins or {}, foreign or {})
         self.hooks.plan_ready(plan, self.context)
         return plan
 
@@ -137,12 +150,16 @@ class Planner:
         links: Mapping[str, Any],
         allow_removals: int,
         released_logins: Mapping[str, str],
+        foreign: Mapping[str, Sequence[Any]],
     ) -> SyncPlan:
         view = full_view(read, previous)
-        index = TargetIndex(accounts, links, self.protected_logins)
+        index = TargetIndex(accounts, links, self.protected_logins, foreign)
+        doubt = check_listing(lost=len(index.stale), listed=len(index.by_id), linked=len(links), settings=self.guard, allow_removals=allow_removals)
         items: list[PlanItem] = []
         out_of_scope: dict[str, str] = {}
         in_scope: list[Identity] = []
+        #: linked users disabled in the source that mode upsert disables (upsert_disabled = "disable")
+        disabling: dict[str, str] = {}
 
         for source_id in sorted(view):
             raw = view[source_id]
@@ -153,7 +170,9 @@ class Planner:
                 continue
             # who is in scope is the source's call; it says why someone is not
             excluded = identity.out_of_scope
-            if excluded:
+            if excluded and self._disables(identity, index):
+                disabling[source_id] = excluded
+            elif excluded:
                 out_of_scope[source_id] = excluded
                 if source_id not in index.links:
                     items.append(PlanItem(ItemKind.SKIP, excluded, source_id=source_id, identity=identity))
@@ -165,6 +184,8 @@ class Planner:
         candidates = self._collisions(candidates, items)
         for candidate in candidates:
             item = self._diff(candidate, index)
+            if candidate.identity.source_id in disabling:
+                item.reason = f"{disabling[candidate.identity.source_id]}; mode upsert disables it (upsert_disabled = \"disable\"): {item.reason}"
             if item.kind in (ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, ItemKind.ADOPT):
                 item.notices = list(self.target.notices(item))
             items.append(item)
@@ -172,8 +193,10 @@ class Planner:
         self._removals(view, out_of_scope, index, items)
         for source_id, target_id in sorted(index.stale.items()):
             if source_id not in view or source_id in out_of_scope:
-                items.append(PlanItem(ItemKind.SKIP, f"the linked account {target_id!r} no longer exists in the target; the link is dropped", source_id=source_id, target_id=target_id, identity=view.get(source_id)))
+                fate = "the link is kept while the target's list is in doubt" if doubt else "the link is dropped"
+                items.append(PlanItem(ItemKind.SKIP, f"the linked account {target_id!r} no longer exists in the target; {fate}", source_id=source_id, target_id=target_id, identity=view.get(source_id)))
 
+        waiting = frozenset(sid for sid, link in links.items() if getattr(link, "held_since", None) is not None)
         guard = apply_guard(
             items,
             complete=read.complete,
@@ -183,6 +206,8 @@ class Planner:
             settings=self.guard,
             allow_removals=allow_removals,
             released_logins=released_logins,
+            waiting=waiting,
+            listing=doubt,
         )
         plan = SyncPlan(
             connector=self.name,
@@ -190,12 +215,19 @@ class Planner:
             items=items,
             read=read,
             view=view,
-            dropped_links=dict(index.stale),
+            dropped_links={} if doubt else dict(index.stale),
             link_origins={sid: str(getattr(link, "origin", "created")) for sid, link in links.items()},
             guard=guard,
             linked=len(links),
+            listing_doubt=doubt.reason if doubt else None,
+            waiting=waiting,
         )
         return plan
+
+    def _disables(self, identity: Identity, index: TargetIndex) -> bool:
+        """Mode upsert with ``upsert_disabled = "disable"``: a linked user the source
+        disabled is planned like any linked user (the mapping disables the account)."""
+        return self.mode == "upsert" and self.upsert_disabled == "disable" and not identity.enabled and identity.source_id in index.links
 
     # --- steps ------------------------------------------------------------------
 
@@ -232,12 +264,15 @@ class Planner:
         account = match.account if match is not None else None
         if account is not None:
             problem = None
+            owner = index.owner(account)
             if index.account_protected(account):
                 problem = f"matches the protected account {account.login!r}; protected accounts are never matched or changed"
+            elif owner is not None:
+                problem = f"{match.reason}, but account {account.login!r} is managed by connector {owner!r}; a connector never matches, adopts or removes another connector's accounts"
             else:
-                owner = index.linked_source(account)
-                if owner is not None and owner != identity.source_id:
-                    problem = f"{match.reason}, but account {account.login!r} is already linked to source id {owner}"
+                linked_to = index.linked_source(account)
+                if linked_to is not None and linked_to != identity.source_id:
+                    problem = f"{match.reason}, but account {account.login!r} is already linked to source id {linked_to}"
             if problem:
                 items.append(PlanItem(ItemKind.CONFLICT, problem, source_id=identity.source_id, login=identity.username, identity=identity, account=account, target_id=account.target_id, candidates=[account.login]))
                 return None
@@ -283,7 +318,7 @@ class Planner:
         login = str(desired["login"])
         holders = [a for a in index.holders_of(login) if account is None or a.target_id != account.target_id]
         if holders:
-            held_by = ", ".join(f"{a.login!r}{' (protected)' if index.account_protected(a) else ''}" for a in holders)
+            held_by = ", ".join(f"{a.login!r}{_held_note(a, index)}" for a in holders)
             return PlanItem(ItemKind.CONFLICT, f"the login {login!r} is already held by another account: {held_by}", source_id=identity.source_id, login=login, identity=identity, account=account, target_id=account.target_id if account else None, desired=desired, candidates=[a.login for a in holders])
         if account is None:
             reason = c.match.reason if c.match is not None else "no matching account in the target"
@@ -324,12 +359,28 @@ class Planner:
                 continue
             account = index.by_id[index.links[source_id]]
             why = out_of_scope.get(source_id) or "missing from the source"
-            item = PlanItem(ItemKind.SKIP, why, source_id=source_id, login=account.login, target_id=account.target_id, identity=view.get(source_id), account=account)
+            identity = view.get(source_id)
+            item = PlanItem(ItemKind.SKIP, why, source_id=source_id, login=account.login, target_id=account.target_id, identity=identity, account=account)
+            owner = index.owner(account)
             if index.account_protected(account):
                 item.reason = f"{why}; account {account.login!r} is protected and never removed"
+            elif owner is not None:
+                item.kind = ItemKind.CONFLICT
+                item.reason = f"{why}; account {account.login!r} is managed by connector {owner!r} (it linked it first): never removed by this one"
+                item.candidates = [account.login]
+            elif self.mode != "sync" and identity is not None and not identity.enabled:
+                item.reason = f"{why}; mode {self.mode} keeps the account as it is (upsert_disabled = \"keep\")"
             elif self.mode != "sync":
                 item.reason = f"{why}; mode {self.mode} never removes users"
             else:
                 item.kind = ItemKind.DELETE
                 item.reason = f"{why}; linked by an earlier import of this connector: remove"
             items.append(item)
+
+
+def _held_note(account: Account, index: TargetIndex) -> str:
+    """Why an account holding a wanted login is not ours to use, for the conflict's reason."""
+    if index.account_protected(account):
+        return " (protected)"
+    owner = index.owner(account)
+    return f" (managed by connector {owner!r})" if owner else ""

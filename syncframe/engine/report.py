@@ -13,16 +13,19 @@ The JSON document (``kind`` is ``plan`` or ``run``)::
       "counts": {"create": 1, "update": 0, "rename": 0, "adopt": 0, "delete": 0,
                  "held": 0, "conflict": 0, "skip": 0, "noop": 3, "error": 0},
       "notices": {"<code>": ["login", ...]},   # the target's follow-ups for people
+                                        # (recovered writes of a killed run included)
       "notice_messages": {"<code>": "what to do"},
       "bookmark": true,                 # did the bookmark (and saved view) advance
       "held": {"count": 0, "reason": null, "releasable": true, "release": null},
+      "listing_doubt": null,            # why the target's list was not believed, if it was not
       "conflicts": [{"source_id", "username", "login", "reason", "candidates"}],
       "changes": [{"kind", "login", "rename_from", "changes": {field: [old, new]}, "applied"}],
       "items": [PlanItem.to_dict(), ...],   # every item except NOOP
-      "errors": [{"kind", "login", "source_id", "error"}],
-      "error_groups": [{"cause", "count", "logins"}],   # errors by cause, first logins
+      "errors": [{"kind", "login", "source_id", "error", "permanent"}],
+                                        # permanent: the target refused it for good
+      "error_groups": [{"cause", "count", "logins", "permanent"}],   # errors by cause, first logins
       "error": null,                    # what stopped the run, if anything did
-      "applied": 0, "failed": 0, "not_applied": 0, "links_dropped": 0,
+      "applied": 0, "failed": 0, "refused": 0, "not_applied": 0, "links_dropped": 0,
       "removals_withheld": null, "recovered": [...],
       "stale": [],                      # why a saved plan no longer applies (status "stale")
       "plan_file": null                 # plan --out: where the plan was saved
@@ -86,6 +89,8 @@ class ItemError:
     login: str | None
     source_id: str | None
     error: str
+    #: the target refused it for good (a definite answer; it blocks nothing)
+    permanent: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,8 @@ class ErrorGroup:
     cause: str
     count: int
     logins: tuple[str, ...]
+    #: the target refused these users for good (they block nothing)
+    permanent: bool = False
 
 
 @dataclass
@@ -117,6 +124,8 @@ class Report:
     notice_messages: dict[str, str] = field(default_factory=dict)
     bookmark: bool = False
     held: HeldRemovals = field(default_factory=HeldRemovals)
+    #: why the target's list of accounts was not believed (creates and removals held)
+    listing_doubt: str | None = None
     conflicts: list[Conflict] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     #: every item except NOOP
@@ -127,6 +136,8 @@ class Report:
     error: str | None = None
     applied: int = 0
     failed: int = 0
+    #: writes the target refused for good (listed in ``errors`` with ``permanent``)
+    refused: int = 0
     not_applied: int = 0
     links_dropped: int = 0
     removals_withheld: str | None = None
@@ -196,7 +207,8 @@ def build_report(
     """The :class:`Report` of a plan or a run."""
     items = plan.items if plan is not None else []
     counts = plan.counts() if plan is not None else {}
-    errors = [ItemError(i.kind.value, i.login, i.source_id, i.error) for i in items if i.error]
+    recovered = list(recovered)
+    errors = [ItemError(i.kind.value, i.login, i.source_id, i.error, i.refused) for i in items if i.error]
     return Report(
         name=name,
         title=title,
@@ -210,10 +222,11 @@ def build_report(
         read_reason=plan.read.reason if plan is not None else None,
         read_stats=dict(plan.read.stats) if plan is not None else {},
         counts={key: int(counts.get(key, 0)) for key in COUNT_KEYS},
-        notices=plan.notices() if plan is not None else {},
-        notice_messages=plan.notice_messages() if plan is not None else {},
+        notices=_notices(plan, recovered),
+        notice_messages=_notice_messages(plan, recovered),
         bookmark=bookmark,
         held=_held(plan, release),
+        listing_doubt=plan.listing_doubt if plan is not None else None,
         conflicts=[
             Conflict(i.source_id, _username(i), i.login, i.reason, tuple(i.candidates)) for i in items if i.kind is ItemKind.CONFLICT
         ],
@@ -224,6 +237,7 @@ def build_report(
         error=error,
         applied=applied.applied if applied else 0,
         failed=applied.failed if applied else 0,
+        refused=applied.refused if applied else 0,
         not_applied=applied.not_applied if applied else 0,
         links_dropped=applied.links_dropped if applied else 0,
         removals_withheld=applied.removals_withheld if applied else None,
@@ -238,11 +252,11 @@ def group_errors(failed: Sequence[PlanItem], first: int = LOGINS_PER_CAUSE) -> l
     and source id) taken out, so "pascom refused PUT identity/42: 409 ..." and the
     same refusal for user 43 are one cause.
     """
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, bool], list[str]] = {}
     for item in failed:
-        groups.setdefault(_cause(item), []).append(item.login or item.source_id or "?")
+        groups.setdefault((_cause(item), item.refused), []).append(item.login or item.source_id or "?")
     ordered = sorted(groups.items(), key=lambda kv: -len(kv[1]))  # stable: first seen first among equals
-    return [ErrorGroup(cause, len(logins), tuple(logins[:first])) for cause, logins in ordered]
+    return [ErrorGroup(cause, len(logins), tuple(logins[:first]), refused) for (cause, refused), logins in ordered]
 
 
 def _cause(item: PlanItem) -> str:
@@ -258,12 +272,30 @@ def _username(item: PlanItem) -> str | None:
     return item.identity.username if item.identity is not None else None
 
 
+def _notices(plan: SyncPlan | None, recovered: list[Any]) -> dict[str, list[str]]:
+    """The plan's notices and those of recovered writes (a killed run never reported them)."""
+    out = {code: set(logins) for code, logins in (plan.notices() if plan is not None else {}).items()}
+    for r in recovered:
+        for notice in getattr(r, "notices", ()):
+            if r.login:
+                out.setdefault(notice.code, set()).add(r.login)
+    return {code: sorted(logins) for code, logins in sorted(out.items())}
+
+
+def _notice_messages(plan: SyncPlan | None, recovered: list[Any]) -> dict[str, str]:
+    out = plan.notice_messages() if plan is not None else {}
+    for r in recovered:
+        for notice in getattr(r, "notices", ()):
+            out.setdefault(notice.code, notice.message)
+    return out
+
+
 def _held(plan: SyncPlan | None, release: str | None) -> HeldRemovals:
-    if plan is None or not plan.guard.held:
+    if plan is None or not (plan.guard.held or plan.listing_doubt):
         return HeldRemovals()
-    n = plan.guard.held
+    n = plan.guard.release_count or plan.guard.held
     return HeldRemovals(
-        count=n,
+        count=plan.guard.held,
         reason=plan.guard.reason,
         releasable=plan.guard.releasable,
         release=f"{release} --allow-removals {n}" if (release and plan.guard.releasable) else None,

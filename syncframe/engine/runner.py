@@ -4,10 +4,14 @@
 writes nothing, to the target or to the state store. ``run`` takes the
 connector's lock, recovers what a killed run left behind, plans, applies, and
 advances the bookmark and the saved view only when the read was complete, every
-write succeeded and the removal guard held nothing. A read that tripped the guard
-is suspect (a listing cut short looks like a mass departure), so it never becomes
-the baseline the next incremental read patches: the next run reads from the last
-trusted bookmark again, and the held removals come back until released.
+write succeeded (a permanent refusal is no failure) and the removal guard held
+nothing. A read that tripped the guard is suspect (a listing cut short looks like
+a mass departure), so it never becomes the baseline the next incremental read
+patches: the next run reads from the last trusted bookmark again, and the held
+removals come back until released; those a person left held while releasing others
+wait for a release even once they would fit under the limit (marked on their links).
+A run that lost its lock writes nothing more, to the target or to the state's links,
+view and bookmark.
 """
 
 from __future__ import annotations
@@ -22,17 +26,18 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 import pluggy
 
 from ..contracts import ConnectorContext, Progress, Source, Target, no_progress
-from ..errors import StateStoreError, SyncError
+from ..errors import LockLostError, StateStoreError, SyncError
 from ..exit_codes import ExitCode
 from ..hooks import Hooks
 from ..model import Identity, ItemKind, ReadResult
 from .apply import Applier, ApplyResult
 from .planner import Planner, SyncPlan
 from .planfile import SavedPlan, plan_fingerprints, restrict_to, stale_items
-from .recovery import recover_unfinished
+from .recovery import notices_of_abandoned_runs, recover_unfinished
 from .report import Report, build_report
 
 if TYPE_CHECKING:
+    from ..state.locks import HeldLock
     from ..state.protocols import Store
 
 log = logging.getLogger("syncframe.engine")
@@ -76,20 +81,33 @@ def plan_status(plan: SyncPlan) -> tuple[str, ExitCode]:
     """A plan's status and exit code: failed (1) > held (4) > pending (3) > in sync (0)."""
     if not plan.read.complete:
         return "failed", ExitCode.FAILED
-    if plan.of_kind(ItemKind.HELD):
+    if plan.of_kind(ItemKind.HELD) or plan.listing_doubt:
         return "held", ExitCode.HELD
     if plan.writes:
         return "pending", ExitCode.PENDING
     return "in_sync", ExitCode.OK
 
 
+def waiting_removals(plan: SyncPlan) -> set[str]:
+    """The removals that wait for a release after this plan: those still held that a
+    person left held when releasing others of them (``--allow-removals N`` or by name),
+    now or in an earlier run. Held removals nobody released any of are judged afresh
+    each run (a passing fault clears them; real leavers apply once within the limit)."""
+    held = {i.source_id for i in plan.of_kind(ItemKind.HELD) if i.source_id}
+    return held if plan.guard.released else held & plan.waiting
+
+
 def run_status(plan: SyncPlan, applied: ApplyResult) -> tuple[str, ExitCode]:
-    """A run's status and exit code: aborted/failed (1) > held (4) > ok (0)."""
+    """A run's status and exit code: aborted/failed (1) > held (4) > ok (0).
+
+    A write the target refused for good does not fail the run (like a conflict, it is
+    listed for a person to fix in the source).
+    """
     if applied.interrupted:
         return "aborted", ExitCode.FAILED
     if not applied.clean or not plan.read.complete:
         return "failed", ExitCode.FAILED
-    if plan.of_kind(ItemKind.HELD):
+    if plan.of_kind(ItemKind.HELD) or plan.listing_doubt:
         return "held", ExitCode.HELD
     return "ok", ExitCode.OK
 
@@ -160,11 +178,13 @@ class ConnectorRunner:
         :raises syncframe.errors.LockedError: another run holds the lock.
         """
         holder = holder or f"syncframe run (pid {os.getpid()})"
-        with self.store.lock(self.name, holder=holder):
+        with self.store.lock(self.name, holder=holder) as lock:
+            # runs still "running" belong to killed processes: their reports were never printed
+            abandoned = [r.id for r in self.store.runs(self.name, limit=_ABANDONED_RUNS) if r.status == "running"]
             self.store.abandon_stale_runs(self.name)
             run_id = self.store.start_run(self.name, self.connector.mode, "run")
             try:
-                return self._run(run_id, allow_removals, confirm, saved, operator)
+                return self._run(run_id, allow_removals, confirm, saved, operator, lock, abandoned)
             except SyncError as exc:
                 outcome = self._failed_outcome("run", str(exc), run_id)
                 self.store.finish_run(run_id, "failed", outcome.report.counts, error=str(exc), summary=_stored(outcome.report))
@@ -185,11 +205,23 @@ class ConnectorRunner:
 
     # --- steps ----------------------------------------------------------------------
 
-    def _run(self, run_id: int, allow_removals: int, confirm: Callable[[SyncPlan], bool] | None, saved: SavedPlan | None, operator: str) -> Outcome:
+    def _run(
+        self,
+        run_id: int,
+        allow_removals: int,
+        confirm: Callable[[SyncPlan], bool] | None,
+        saved: SavedPlan | None,
+        operator: str,
+        lock: HeldLock,
+        abandoned: list[int],
+    ) -> Outcome:
         context = self._context()
         left_out = 0
         with self._opened(context) as (source, target):
-            recovered = recover_unfinished(self.store, self.name, target)
+            system = target.system_key()
+            if system:
+                self.store.record_system(self.name, system)
+            recovered = recover_unfinished(self.store, self.name, target) + notices_of_abandoned_runs(self.store, abandoned)
             plan = self._read_and_plan(context, source, target, allow_removals)
             if saved is not None:
                 stale = self._stale(saved, plan)
@@ -207,14 +239,18 @@ class ConnectorRunner:
                 return Outcome(report, ExitCode.PENDING, plan, run_id)
             total = len(plan.writes)
             with self.progress("applying", total) as progress:
-                applier = Applier(self.store, run_id, target, self.pm, context, self.connector.concurrency, progress, self.stop)
+                applier = Applier(self.store, run_id, target, self.pm, context, self.connector.concurrency, progress, self.stop, lock)
                 applied = applier.apply(plan)
             # releases by name are for the next run: this one acted on them (or their user came back)
             self.store.consume_releases(self.name, run_id)
         bookmark = False
+        # a run that lost its lock leaves the connector's state to the run that holds it
+        ours = _still_held(lock, applied)
+        if ours and plan.read.complete and not plan.listing_doubt:
+            self.store.hold_removals(self.name, waiting_removals(plan))
         # a read that tripped the removal guard is suspect (a truncated listing looks like
         # a mass departure): it never becomes the view the next incremental read patches
-        if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD) and not left_out:
+        if plan.read.complete and applied.clean and not plan.of_kind(ItemKind.HELD) and not plan.listing_doubt and not left_out:
             # an incremental read that changed nothing leaves the saved view as it is:
             # rewriting 100,000 unchanged rows was half of a no-change resync
             unchanged = plan.read.incremental and not plan.read.identities and not plan.read.removed
@@ -266,6 +302,8 @@ class ConnectorRunner:
             read = source.read(bookmark, previous, progress)
         accounts = target.list_accounts()
         links = self.store.links(self.name)
+        system = target.system_key()
+        foreign = self.store.foreign_links(self.name, system) if system else {}
         planner = Planner(
             self.name,
             self.connector.mode,
@@ -274,9 +312,10 @@ class ConnectorRunner:
             context,
             guard=self.connector.guard,
             protected_logins=self.connector.protected_logins,
+            upsert_disabled=self.connector.upsert_disabled,
         )
         released = {login: f"{d.operator}, {d.created_at:%Y-%m-%d %H:%M} UTC" for login, d in self.store.pending_releases(self.name).items()}
-        plan = planner.plan(read, previous, accounts, links, allow_removals=allow_removals, released_logins=released)
+        plan = planner.plan(read, previous, accounts, links, allow_removals=allow_removals, released_logins=released, foreign=foreign)
         plan.accounts = accounts
         return plan
 
@@ -300,6 +339,19 @@ class ConnectorRunner:
 
 #: lists in the summary kept in the runs table are capped; the journal has every item
 _SUMMARY_CAP = 1000
+#: how many of the latest runs are looked at for ones a killed process left "running"
+_ABANDONED_RUNS = 10
+
+
+def _still_held(lock: HeldLock, applied: ApplyResult) -> bool:
+    """Whether the run's lock is still its own (asked again before the state is written);
+    when it is not, the apply result says so, which also keeps the bookmark."""
+    try:
+        lock.ensure()
+    except LockLostError as exc:
+        applied.fatal = applied.fatal or str(exc)
+        return False
+    return True
 
 
 def _stored(report: Report) -> dict[str, Any]:

@@ -8,6 +8,13 @@ second run shows.
 SQLite (and any other database): a lease row claimed in a write transaction and
 renewed by a heartbeat thread. An expired lease, or one whose holder process on
 this host is gone, is taken over, so a killed run does not block the next one.
+A holder frozen past its lease (SIGSTOP, a suspended VM, a clock jump) loses it
+that way too; :meth:`HeldLock.ensure`, called before every write, then finds the
+row no longer its own and stops the run. On PostgreSQL a frozen holder keeps its
+session and with it the lock: the second run is refused instead.
+
+The lease lasts 60 seconds unless ``SYNCFRAME_LOCK_LEASE_SECONDS`` says otherwise
+(tests freeze a run past a short lease).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -27,12 +35,32 @@ from typing import Callable, Iterator
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from ..errors import LockedError
+from ..errors import LockedError, LockLostError
 from .models import LockModel, utcnow
 
 log = logging.getLogger("syncframe.state")
 
 SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+#: environment variable: seconds a lease outlives a holder that stopped renewing it
+LEASE_ENV = "SYNCFRAME_LOCK_LEASE_SECONDS"
+DEFAULT_LEASE_SECONDS = 60.0
+
+
+def lease_seconds(value: float | None = None) -> float:
+    """``value``, else ``$SYNCFRAME_LOCK_LEASE_SECONDS``, else 60."""
+    if value is not None:
+        return float(value)
+    configured = os.environ.get(LEASE_ENV, "").strip()
+    if not configured:
+        return DEFAULT_LEASE_SECONDS
+    try:
+        seconds = float(configured)
+    except ValueError:
+        raise ValueError(f"{LEASE_ENV} must be a number of seconds, not {configured!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{LEASE_ENV} must be more than 0 seconds")
+    return seconds
 
 
 @dataclass
@@ -47,9 +75,49 @@ class HeldLock:
     token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False)
     #: set when the heartbeat finds the lease taken over or the lock session gone
     lost: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: asks the database whether the lock is still ours (renewing a late lease)
+    verify: Callable[[], bool] | None = field(default=None, repr=False)
+    #: seconds after a confirmation (a renewal, or a verify) during which the lease
+    #: cannot have lapsed, so :meth:`ensure` need not ask the database again
+    fresh_for: float = 0.0
+    _confirmed: tuple[float, float] | None = field(default=None, repr=False)
 
     def describe(self) -> str:
         return describe_holder(self.holder, self.host, self.pid, self.acquired_at)
+
+    def confirmed(self) -> None:
+        """The database just said the lock is ours (monotonic and wall-clock time noted)."""
+        self._confirmed = (time.monotonic(), time.time())
+
+    def ensure(self) -> None:
+        """Raise :class:`~syncframe.errors.LockLostError` unless the lock is still ours.
+
+        Asks the database, not the heartbeat's last word, unless the last confirmation
+        is recent by both the monotonic and the wall clock: a process frozen past its
+        lease (or whose clock jumped) resumes with an old confirmation and asks. Safe to
+        call from any thread.
+        """
+        if not self.lost.is_set() and self.verify is not None and not self._fresh():
+            try:
+                still_ours = self.verify()
+            except Exception as exc:  # cannot tell: writing on would be a guess
+                log.error("could not check the run lock of connector %r: %s", self.connector, exc)
+                still_ours = False
+            if still_ours:
+                self.confirmed()
+            else:
+                self.lost.set()
+        if self.lost.is_set():
+            raise LockLostError(
+                f"lost the run lock of connector {self.connector!r} (another run took it over while this one "
+                f"was not renewing it, e.g. frozen past its lease); stopped before the next write"
+            )
+
+    def _fresh(self) -> bool:
+        if self._confirmed is None:
+            return False
+        mono, wall = self._confirmed
+        return 0 <= time.monotonic() - mono < self.fresh_for and 0 <= time.time() - wall < self.fresh_for
 
 
 def describe_holder(holder: str, host: str, pid: int, acquired_at: datetime) -> str:
@@ -114,6 +182,7 @@ class _Heartbeat:
                 self._held.lost.set()
                 log.error("lost the run lock of connector %r", self._held.connector)
                 return
+            self._held.confirmed()
 
 
 def _write_lock_row(session: Session, held: HeldLock, expires_at: datetime) -> None:
@@ -141,6 +210,21 @@ def _renew(write: SessionFactory, held: HeldLock, lease: timedelta) -> bool:
         return result.rowcount == 1
 
 
+def _verify_lease(read: SessionFactory, write: SessionFactory, held: HeldLock, lease: timedelta) -> bool:
+    """Whether the lease row is still ours; a lease the heartbeat let run low is renewed first."""
+    with read() as session:
+        row = session.execute(
+            select(LockModel.token, LockModel.expires_at).where(LockModel.connector == held.connector)
+        ).one_or_none()
+    if row is None or row.token != held.token:
+        return False
+    if row.expires_at - utcnow() > lease / 3:
+        return True
+    # the heartbeat is late (the process was stopped, or the clock jumped): renew now,
+    # which fails if another run took the expired lease over meanwhile
+    return _renew(write, held, lease)
+
+
 def _release_row(write: SessionFactory, held: HeldLock) -> None:
     try:
         with write() as session:
@@ -157,10 +241,19 @@ def _new_held(connector: str, holder: str | None) -> HeldLock:
 
 
 @contextlib.contextmanager
-def lease_lock(write: SessionFactory, connector: str, holder: str | None, lease_seconds: float) -> Iterator[HeldLock]:
-    """Hold the lease-row lock of ``connector`` (SQLite and other databases)."""
+def lease_lock(
+    write: SessionFactory, connector: str, holder: str | None, lease_seconds: float, read: SessionFactory | None = None
+) -> Iterator[HeldLock]:
+    """Hold the lease-row lock of ``connector`` (SQLite and other databases).
+
+    :param read: Read-only sessions for :meth:`HeldLock.ensure` (default: ``write``).
+    """
     held = _new_held(connector, holder)
     lease = timedelta(seconds=lease_seconds)
+    held.verify = lambda: _verify_lease(read or write, write, held, lease)
+    # a confirmed lease has at least a third of its time left (see _verify_lease):
+    # half of that is a safe while in which it cannot have been taken over
+    held.fresh_for = lease_seconds / 6
     with write() as session:  # BEGIN IMMEDIATE on SQLite: one claimant at a time
         current = session.execute(select(LockModel).where(LockModel.connector == connector)).scalar_one_or_none()
         if current is not None:
@@ -175,6 +268,7 @@ def lease_lock(write: SessionFactory, connector: str, holder: str | None, lease_
                 "lease expired" if expired else "process gone",
             )
         _write_lock_row(session, held, held.acquired_at + lease)
+    held.confirmed()
     try:
         with _Heartbeat(held, lease_seconds / 3, lambda: _renew(write, held, lease)):
             yield held

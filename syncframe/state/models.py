@@ -86,8 +86,23 @@ class LinkModel(Base):
     origin: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    #: when the removal guard first held this link's removal; it then waits for a release
+    held_since: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_links_connector_target_id", "connector", "target_id"),)
+
+
+class ConnectorTargetModel(Base):
+    """Which system a connector's target writes to (``Target.system_key``), recorded by
+    each run, so connectors writing to one system see each other's links."""
+
+    __tablename__ = "connector_targets"
+
+    connector: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    system: Mapped[str] = mapped_column(String(KEY))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_connector_targets_system", "system"),)
 
 
 class SourceViewModel(Base):

@@ -14,7 +14,7 @@ import contextlib
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 from .locks import HeldLock
-from .rows import ConnectorRow, DecisionRow, JournalRow, Link, RunRow
+from .rows import ConnectorRow, DecisionRow, ForeignLink, JournalRow, Link, RunRow
 
 
 @runtime_checkable
@@ -32,9 +32,16 @@ class ConnectorCatalog(Protocol):
 
 @runtime_checkable
 class LinkStore(Protocol):
-    """Which source id is which target account, per connector."""
+    """Which source id is which target account, per connector, and the system each
+    connector's target writes to (connectors on one system see each other's links)."""
 
     def links(self, connector: str) -> dict[str, Link]: ...
+
+    def hold_removals(self, connector: str, source_ids: set[str]) -> None: ...
+
+    def record_system(self, connector: str, system: str) -> None: ...
+
+    def foreign_links(self, connector: str, system: str) -> dict[str, list[ForeignLink]]: ...
 
 
 @runtime_checkable
@@ -110,7 +117,7 @@ class TokenCaches(Protocol):
 class RunLocks(Protocol):
     """One run per connector at a time."""
 
-    def lock(self, connector: str, holder: str | None = None, lease_seconds: float = 60) -> contextlib.AbstractContextManager[HeldLock]: ...
+    def lock(self, connector: str, holder: str | None = None, lease_seconds: float | None = None) -> contextlib.AbstractContextManager[HeldLock]: ...
 
 
 @runtime_checkable

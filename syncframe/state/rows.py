@@ -35,6 +35,18 @@ class Link:
     origin: str  # "created" | "adopted"
     created_at: datetime
     updated_at: datetime
+    #: when the removal guard first held this link's removal (it waits for a release)
+    held_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ForeignLink:
+    """An account another connector on the same system links (and so manages)."""
+
+    connector: str
+    source_id: str
+    login: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)

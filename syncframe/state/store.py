@@ -35,6 +35,7 @@ from .locks import HeldLock
 from .models import (
     BookmarkModel,
     ConnectorModel,
+    ConnectorTargetModel,
     JournalModel,
     LinkModel,
     LockModel,
@@ -43,12 +44,14 @@ from .models import (
     TokenCacheModel,
     utcnow,
 )
-from .rows import FINISHED_STATUSES, RUN_KINDS, ConnectorRow, JournalRow, Link, RunRow
+from .rows import FINISHED_STATUSES, RUN_KINDS, ConnectorRow, ForeignLink, JournalRow, Link, RunRow
 
 log = logging.getLogger("syncframe.state")
 
 #: rows per INSERT batch when saving a source view
 _VIEW_BATCH = 5000
+#: ids per ``IN (...)`` (SQLite limits the parameters of one statement)
+_ID_BATCH = 500
 
 
 class StateStore(DecisionLog, AdminAccounts):
@@ -181,6 +184,7 @@ class StateStore(DecisionLog, AdminAccounts):
                 (SourceViewModel, SourceViewModel.connector),
                 (BookmarkModel, BookmarkModel.connector),
                 (LockModel, LockModel.connector),
+                (ConnectorTargetModel, ConnectorTargetModel.connector),
             ):
                 removed += session.execute(delete(model).where(column == name)).rowcount
             removed += session.execute(
@@ -197,6 +201,42 @@ class StateStore(DecisionLog, AdminAccounts):
         with self._read() as session:
             rows = session.scalars(select(LinkModel).where(LinkModel.connector == connector))
             return {r.source_id: _link(r) for r in rows}
+
+    def hold_removals(self, connector: str, source_ids: set[str]) -> None:
+        """Mark the links whose removal the guard held (``held_since``, kept from the
+        first time) and unmark every other link of ``connector``."""
+        now = utcnow()
+        where = (LinkModel.connector == connector,)
+        with self._write() as session:
+            marked = set(session.scalars(select(LinkModel.source_id).where(*where, LinkModel.held_since.is_not(None))))
+            for column_value, ids in ((None, marked - source_ids), (now, source_ids - marked)):
+                ordered = sorted(ids)
+                for batch in (ordered[i : i + _ID_BATCH] for i in range(0, len(ordered), _ID_BATCH)):
+                    session.execute(update(LinkModel).where(*where, LinkModel.source_id.in_(batch)).values(held_since=column_value))
+
+    # -- which system each connector writes to -----------------------------------
+
+    def record_system(self, connector: str, system: str) -> None:
+        """Record the system ``connector``'s target writes to (``Target.system_key``)."""
+        with self._write() as session:
+            row = session.get(ConnectorTargetModel, connector)
+            if row is None:
+                session.add(ConnectorTargetModel(connector=connector, system=system, updated_at=utcnow()))
+            elif row.system != system:
+                row.system, row.updated_at = system, utcnow()
+
+    def foreign_links(self, connector: str, system: str) -> dict[str, list[ForeignLink]]:
+        """Target id -> the links of the *other* connectors recorded on ``system``."""
+        query = (
+            select(LinkModel.target_id, LinkModel.connector, LinkModel.source_id, LinkModel.login, LinkModel.created_at)
+            .join(ConnectorTargetModel, ConnectorTargetModel.connector == LinkModel.connector)
+            .where(ConnectorTargetModel.system == system, LinkModel.connector != connector)
+        )
+        found: dict[str, list[ForeignLink]] = {}
+        with self._read() as session:
+            for target_id, owner, source_id, login, created_at in session.execute(query):
+                found.setdefault(target_id, []).append(ForeignLink(owner, source_id, login, created_at))
+        return found
 
     # -- source view -----------------------------------------------------------
 
@@ -422,19 +462,21 @@ class StateStore(DecisionLog, AdminAccounts):
     # -- run lock ------------------------------------------------------------------------
 
     def lock(
-        self, connector: str, holder: str | None = None, lease_seconds: float = 60
+        self, connector: str, holder: str | None = None, lease_seconds: float | None = None
     ) -> contextlib.AbstractContextManager[HeldLock]:
         """Hold the run lock of ``connector`` for a ``with`` block.
 
         :param holder: what holds it, shown to a second run (``"syncframe run"``, ``"serve"``).
         :param lease_seconds: how long a lease outlives a holder that stopped renewing it
-            (SQLite; a heartbeat renews it every third of that while held).
+            (SQLite; a heartbeat renews it every third of that while held); default
+            ``$SYNCFRAME_LOCK_LEASE_SECONDS``, else 60.
         :raises syncframe.errors.LockedError: at once, naming the holder, when it is held.
         """
+        lease = locks.lease_seconds(lease_seconds)
         if self.engine.dialect.name == "postgresql":
-            held = locks.advisory_lock(self._lock_engine(), self._write, connector, holder, lease_seconds)
+            held = locks.advisory_lock(self._lock_engine(), self._write, connector, holder, lease)
         else:
-            held = locks.lease_lock(self._write, connector, holder, lease_seconds)
+            held = locks.lease_lock(self._write, connector, holder, lease, read=self._read)
         return _failing_lock(self._failing, held)
 
 
@@ -556,7 +598,7 @@ def _connector_row(row: ConnectorModel) -> ConnectorRow:
 
 
 def _link(row: LinkModel) -> Link:
-    return Link(row.source_id, row.target_id, row.login, row.origin, row.created_at, row.updated_at)
+    return Link(row.source_id, row.target_id, row.login, row.origin, row.created_at, row.updated_at, row.held_since)
 
 
 def _run_row(row: RunModel) -> RunRow:

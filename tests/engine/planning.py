@@ -45,6 +45,7 @@ def make_plan(
     reason: str | None = None,
     allow_removals: int = 0,
     target: MemoryTarget | None = None,
+    foreign: Mapping[str, Any] | None = None,
 ) -> SyncPlan:
     accounts = list(accounts)
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=list(plugins))
@@ -53,7 +54,7 @@ def make_plan(
     # scope is the source's call; the test source's rules decide it here
     read = ReadResult(tuple(scoped(identities, scope or {})), complete=complete, reason=reason)
     planner = Planner("t", mode, target, pm, context, guard=guard, protected_logins=protected)
-    return planner.plan(read, {}, accounts, links or {}, allow_removals=allow_removals)
+    return planner.plan(read, {}, accounts, links or {}, allow_removals=allow_removals, foreign=foreign)
 
 
 def only(plan: SyncPlan, source_id: str):  # type: ignore[no-untyped-def]

@@ -77,7 +77,7 @@ def test_a_failed_item_does_not_stop_the_others_and_keeps_the_bookmark(ws: Works
     failed = ws.run()
     report = failed.json
     assert failed.exit_code == 1 and report["status"] == "failed"
-    assert report["errors"] == [{"kind": "create", "login": "user4@contoso.com", "source_id": "id-4", "error": "the target rejected 'user4@contoso.com'"}]
+    assert report["errors"] == [{"kind": "create", "login": "user4@contoso.com", "source_id": "id-4", "error": "the target rejected 'user4@contoso.com'", "permanent": False}]
     assert report["counts"]["error"] == 1 and report["applied"] == 3
     assert report["removals_withheld"] and report["not_applied"] == 1  # nobody is removed after an error
     assert "user2@contoso.com" in ws.logins() and "user5@contoso.com" in ws.logins()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from syncframe.engine import removal_limit
+from syncframe.engine.guard import check_listing
 
 from .conftest import Workspace, ident
 
@@ -118,3 +119,34 @@ def test_a_zero_user_read_holds_everything_until_allowed_explicitly(ws: Workspac
     released = ws.run("--allow-removals", "3")
     assert released.exit_code == 0 and released.json["counts"]["delete"] == 3
     assert ws.logins() == []
+
+
+@pytest.mark.parametrize(
+    ("lost", "linked", "allow", "doubted"),
+    [
+        (0, 200, 0, False),
+        (20, 200, 0, False),  # the limit: max(5, 10% of 200)
+        (21, 200, 0, True),
+        (200, 200, 0, True),  # "200 []"
+        (200, 200, 200, False),  # accepted with --allow-removals 200
+        (5, 5, 0, False),  # min_allowed: a small store losing everything is believed
+    ],
+)
+def test_a_target_list_is_doubted_when_it_lost_more_linked_accounts_than_the_limit(lost: int, linked: int, allow: int, doubted: bool) -> None:
+    doubt = check_listing(lost=lost, listed=linked - lost, linked=linked, settings={}, allow_removals=allow)
+    assert (doubt is not None) is doubted
+    if doubt:
+        assert doubt.lost == lost and f"{lost} of the {linked} accounts this connector linked are missing" in doubt.reason
+
+
+def test_a_removal_held_once_waits_for_a_release(ws: Workspace) -> None:
+    _linked(ws, 20)
+    ws.set_users([ident(i) for i in range(12)])  # 8 removals > 5
+    assert ws.run("--allow-removals", "5").exit_code == 4  # 5 removed, 3 held
+    assert ws.run().exit_code == 4  # 3 fit under the limit now, but nobody released them
+    assert len(ws.logins()) == 15
+    with ws.store() as store:
+        assert sorted(sid for sid, link in store.links("contoso").items() if link.held_since) == ["id-17", "id-18", "id-19"]
+    assert ws.run("--allow-removals", "3").exit_code == 0
+    with ws.store() as store:
+        assert not any(link.held_since for link in store.links("contoso").values())

@@ -4,12 +4,18 @@ accounts, and a plugin that answers before the defaults."""
 from __future__ import annotations
 
 import types
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from syncframe import ItemKind, Match, hookimpl
 
+from syncframe.state.rows import ForeignLink
+
 from .conftest import ident
-from .planning import account, in_step, link, make_plan, only
+from .planning import NOW, account, in_step, link, make_plan, only
+
+LATER = NOW + timedelta(days=1)
 
 
 # --- rule (a): an existing link ---------------------------------------------------------
@@ -123,6 +129,37 @@ def test_candidate_linked_to_another_source_id_is_a_conflict() -> None:
     assert item.kind is ItemKind.CONFLICT
     assert "already linked to source id id-9" in item.reason
     assert item.candidates == ["user1"]
+
+
+def test_an_account_another_connector_manages_is_never_adopted_changed_or_removed() -> None:
+    """Another connector on the same system linked these accounts first: a conflict naming
+    it, whether a rule found the account (user 1) or a younger link of ours points at it
+    (users 2 and 3: a store from before connectors saw each other): no adoption, update or removal."""
+    theirs = account("t1", "user1@contoso.com", "user1@contoso.com", "User 1")
+    shared = account("t2", "user2@contoso.com", "old@contoso.com", "User 2")
+    gone = account("t3", "user3@contoso.com", "user3@contoso.com", "User 3")
+    ours = {"id-2": replace(link("id-2", shared), created_at=LATER), "id-3": replace(link("id-3", gone), created_at=LATER)}
+    foreign = {a.target_id: [ForeignLink("hr", f"hr-{n}", a.login, NOW)] for n, a in enumerate((theirs, shared, gone), 1)}
+    plan = make_plan([ident(1), ident(2)], [theirs, shared, gone], ours, foreign=foreign)
+    for source_id in ("id-1", "id-2", "id-3"):
+        item = only(plan, source_id)
+        assert item.kind is ItemKind.CONFLICT, item
+        assert "managed by connector 'hr'" in item.reason
+    assert plan.writes == []
+
+
+def test_an_account_both_linked_stays_with_the_older_link() -> None:
+    ours = in_step("t1", ident(1))
+    plan = make_plan([ident(1)], [ours], {"id-1": link("id-1", ours)}, foreign={"t1": [ForeignLink("hr", "hr-1", ours.login, LATER)]})
+    assert only(plan, "id-1").kind is ItemKind.NOOP
+
+
+def test_a_login_held_by_another_connectors_account_names_it() -> None:
+    theirs = account("t1", "user1@contoso.com", "x@example.org", protected=False)
+    mine = in_step("t2", ident(1, upn="old@contoso.com"))
+    plan = make_plan([ident(1)], [theirs, mine], {"id-1": link("id-1", mine)}, foreign={"t1": [ForeignLink("hr", "hr-9", theirs.login, NOW)]})
+    item = only(plan, "id-1")
+    assert item.kind is ItemKind.CONFLICT and "(managed by connector 'hr')" in item.reason
 
 
 def test_duplicate_principal_names_conflict_for_both_and_name_each_other() -> None:

@@ -71,6 +71,25 @@ def test_failures_are_one_line_per_cause_with_a_count_and_the_first_logins():
     assert "applied 1137 of 1866 write(s) · failed 1866" in text
 
 
+def test_refusals_for_good_are_told_apart_from_failures():
+    refused = [item("create", f"r{i}@x", error="pascom refused POST identity/: 400 INVALID_PHONE", refused=True) for i in range(2)]
+    failed = [item("create", "f@x", error="pascom kept answering 503")]
+    text = rendered(report_with(refused + failed, kind="run", applied=3, failed=1, refused=2))
+    assert "refused 2 × pascom refused POST identity/: 400 INVALID_PHONE — r0@x, r1@x" in text
+    assert "failed 1 × pascom kept answering 503 — f@x" in text
+    assert "failed 1 · refused 2" in text and "(refused)" in text
+
+
+def test_a_doubtful_user_list_says_why_and_how_to_accept_it():
+    from syncframe.engine.report import HeldRemovals
+
+    doubt = "the target listed 1 accounts, and 200 of the 200 accounts this connector linked are missing from the list"
+    held = HeldRemovals(count=3, reason=doubt, release="syncframe run m365 --allow-removals 200")
+    text = rendered(report_with([], kind="run", held=held, listing_doubt=doubt))
+    assert "3 write(s) held, the target's user list is in doubt:" in text and "200 of the 200" in text
+    assert "If those accounts really were deleted: syncframe run m365 --allow-removals 200" in text
+
+
 def test_a_cause_keeps_numbers_that_merely_contain_an_id():
     failed = [item("update", "a@x", target_id="40", error="pascom answered 409 for id 40")]
     assert group_errors(failed)[0].cause == "pascom answered 409 for id …"
@@ -80,6 +99,6 @@ def test_report_to_dict_is_the_json_shape():
     items = [item("create", "a@x", error="boom"), item("create", "b@x", error="boom")]
     data = report_with(items, kind="run").to_dict()
     assert data["exit_code"] == 3 and isinstance(data["exit_code"], int)
-    assert data["error_groups"] == [{"cause": "boom", "count": 2, "logins": ["a@x", "b@x"]}]
+    assert data["error_groups"] == [{"cause": "boom", "count": 2, "logins": ["a@x", "b@x"], "permanent": False}]
     assert [i["login"] for i in data["items"]] == ["a@x", "b@x"]
     assert data["held"] == {"count": 0, "reason": None, "releasable": True, "release": None}

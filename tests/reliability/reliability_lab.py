@@ -6,10 +6,12 @@ this process (``Lab.run`` through click's runner, fast) or as a child process
 (``Lab.spawn``: ``python -m syncframe ...``) when a test must kill it or run two
 at once.
 
-Two test-side triggers sit *in front of* the real simulators (they never replace
+Test-side triggers sit *in front of* the real simulators (they never replace
 them): :class:`HookedGraph` calls a function on each Graph request before serving
-it, and :class:`WriteTrap` does the same for each pascom write. Tests use them to
-expire tokens mid-run or to SIGKILL a child process at its k-th write.
+it, :class:`WriteTrap` does the same for each pascom write (or each write of one
+kind), and :class:`ListingFilter` cuts down the phone system's user list on its way
+out. Tests use them to expire tokens mid-run, to SIGKILL or SIGSTOP a child process
+at its k-th write, or to make the user list come back short.
 """
 
 from __future__ import annotations
@@ -67,12 +69,21 @@ class HookedGraph(GraphSimulator):
         return super().wsgi_app(environ, start_response)
 
 
+#: (method, path) -> whether a write counts for :meth:`WriteTrap.arm`
+WriteFilter = Callable[[str, str], bool]
+
+
+def session_resets(method: str, path: str) -> bool:
+    """The writes that end a user's sessions (``DELETE identity/<login>/sessions``)."""
+    return method == "DELETE" and path.endswith("/sessions")
+
+
 class WriteTrap:
-    """WSGI middleware in front of the pascom simulator: counts writes and, at the
-    ``at``-th one, calls ``action``: ``when="before"`` the write is served,
-    ``"instead"`` of serving it (it is answered 503 and never performed: for a client
-    killed before its request left), or ``"after"`` it was performed, before its
-    answer leaves."""
+    """WSGI middleware in front of the pascom simulator: counts writes (all, or those
+    ``matching`` says) and, at the ``at``-th one, calls ``action``: ``when="before"``
+    the write is served, ``"instead"`` of serving it (it is answered 503 and never
+    performed: for a client killed before its request left), or ``"after"`` it was
+    performed, before its answer leaves."""
 
     def __init__(self, app: Callable[..., Any]):
         self.app = app
@@ -80,12 +91,14 @@ class WriteTrap:
         self.at: int | None = None
         self.when = "after"
         self.action: Callable[[], None] | None = None
+        self.matching: WriteFilter | None = None
         self.fired = False
         self._lock = threading.Lock()
 
-    def arm(self, at: int, action: Callable[[], None], when: str = "after") -> None:
+    def arm(self, at: int, action: Callable[[], None], when: str = "after", matching: WriteFilter | None = None) -> None:
         with self._lock:
             self.writes, self.at, self.action, self.when, self.fired = 0, at, action, when, False
+            self.matching = matching
 
     def disarm(self) -> None:
         with self._lock:
@@ -93,7 +106,8 @@ class WriteTrap:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         fire = False
-        if environ.get("REQUEST_METHOD") in WRITE_METHODS:
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        if method in WRITE_METHODS and (self.matching is None or self.matching(method, path)):
             with self._lock:
                 self.writes += 1
                 if self.at is not None and self.writes == self.at and self.action is not None:
@@ -112,6 +126,37 @@ class WriteTrap:
         return result
 
 
+class ListingFilter:
+    """WSGI middleware in front of the pascom simulator: while ``keep`` is set, the
+    answer to ``GET identity/`` (the whole user list) is ``keep(users)`` instead of the
+    users, still ``200`` (a phone system that answers with a short or empty list)."""
+
+    def __init__(self, app: Callable[..., Any]):
+        self.app = app
+        self.keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+        self.served = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        keep = self.keep
+        if keep is None or environ.get("REQUEST_METHOD") != "GET" or not environ.get("PATH_INFO", "").rstrip("/").endswith("/services/identity"):
+            return self.app(environ, start_response)
+        answer: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.update(status=status, headers=headers)
+            return lambda data: None
+
+        body = b"".join(self.app(environ, capture))
+        if not str(answer.get("status", "")).startswith("200"):
+            start_response(answer["status"], answer["headers"])
+            return [body]
+        short = json.dumps(keep(json.loads(body))).encode()
+        self.served += 1
+        headers = [(k, v) for k, v in answer["headers"] if k.lower() != "content-length"]
+        start_response(answer["status"], headers + [("Content-Length", str(len(short)))])
+        return [short]
+
+
 @dataclass
 class Lab:
     """Both simulators, started, plus a temp directory with the state database."""
@@ -120,6 +165,9 @@ class Lab:
     graph: GraphSandbox
     pascom: PascomSandbox
     trap: WriteTrap
+    listing: ListingFilter
+    #: a state store URL (PostgreSQL) instead of the SQLite file under ``root``
+    state_url: str | None = None
     children: list[subprocess.Popen[str]] = field(default_factory=list)
 
     @property
@@ -131,8 +179,9 @@ class Lab:
         return self.pascom.instance
 
     @property
-    def state(self) -> Path:
-        return self.root / "state.db"
+    def state(self) -> str:
+        """The ``--state`` of every CLI call: the URL, or the SQLite file in ``root``."""
+        return self.state_url or str(self.root / "state.db")
 
     # -- seeding -----------------------------------------------------------------------
 
@@ -195,9 +244,9 @@ class Lab:
         environment = {**self.environment(), **(env or {})}
         return CliRunner().invoke(cli, ["--state", str(self.state), "--json", *args], env=environment, catch_exceptions=False)
 
-    def run(self, profile: Path, *extra: str, expect: int | None = 0, env: dict[str, str] | None = None) -> dict[str, Any]:
+    def run(self, profile: Path, *extra: str, expect: int | None = 0, env: dict[str, str] | None = None, name: str = CONNECTOR) -> dict[str, Any]:
         """``syncframe run NAME --profile FILE --yes``: its JSON report."""
-        result = self.invoke("run", CONNECTOR, "--profile", str(profile), "--yes", *extra, env=env)
+        result = self.invoke("run", name, "--profile", str(profile), "--yes", *extra, env=env)
         if expect is not None:
             assert result.exit_code == expect, f"exit {result.exit_code}:\n{result.stdout}\n{result.stderr}"
         return json.loads(result.stdout) if result.stdout.strip() else {"exit_code": result.exit_code, "stderr": result.stderr}
@@ -219,26 +268,27 @@ class Lab:
 
     @contextlib.contextmanager
     def store(self) -> Iterator[StateStore]:
-        store = StateStore.open(str(self.state))
+        store = StateStore.open(self.state)
         try:
             yield store
         finally:
             store.close()
 
-    def links(self) -> dict[str, Any]:
+    def links(self, name: str = CONNECTOR) -> dict[str, Any]:
         with self.store() as store:
-            return store.links(CONNECTOR)
+            return store.links(name)
 
 
 @contextlib.contextmanager
-def lab_at(root: Path) -> Iterator[Lab]:
+def lab_at(root: Path, state_url: str | None = None) -> Iterator[Lab]:
     """Start a Graph + login simulator and a pascom simulator (with a write trap) for one test."""
     graph = GraphSandbox(simulator=HookedGraph(tenant_domain=DOMAIN))
     pascom = PascomSandbox(instance="rel")
-    trap = WriteTrap(pascom.simulator.app)
+    listing = ListingFilter(pascom.simulator.app)
+    trap = WriteTrap(listing)
     pascom.simulator.app = trap  # served from start(): every request passes the trap first
     with graph, pascom:
-        lab = Lab(root, graph, pascom, trap)
+        lab = Lab(root, graph, pascom, trap, listing, state_url)
         try:
             yield lab
         finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select, text
 
-from syncframe.errors import LockedError
+from syncframe.errors import LockedError, LockLostError
 from syncframe.state import HeldLock
 from syncframe.state.models import LockModel, utcnow
 
@@ -128,6 +128,49 @@ def test_sqlite_lease_of_a_dead_process_on_this_host_is_taken_over(sqlite_store)
     _insert_lease(sqlite_store, socket.gethostname(), gone.pid, expires_in=3600)
     with sqlite_store.lock("contoso"):
         pass
+
+
+def test_sqlite_ensure_stops_a_holder_whose_expired_lease_was_taken_over(sqlite_store):
+    """A holder frozen past its lease (its row taken over meanwhile) is stopped at its
+    next ensure(), without waiting for its heartbeat to notice."""
+    with sqlite_store.lock("contoso", lease_seconds=3600) as held:
+        held.ensure()  # ours: fine
+        held.fresh_for = 0  # as after a freeze: the last confirmation is too old to trust
+        with sqlite_store.engine.begin() as connection:  # another run took the lease over
+            connection.execute(LockModel.__table__.delete())
+        _insert_lease(sqlite_store, "elsewhere", 1, expires_in=60)
+        with pytest.raises(LockLostError, match="lost the run lock of connector 'contoso'"):
+            held.ensure()
+        assert held.lost.is_set()
+        with pytest.raises(LockLostError):
+            held.ensure()
+
+
+def test_sqlite_ensure_renews_a_lease_its_heartbeat_let_expire(sqlite_store):
+    """Frozen past its lease, but nobody took the lock: the run may go on, renewed first."""
+    with sqlite_store.lock("contoso", lease_seconds=3600) as held:
+        held.fresh_for = 0
+        with sqlite_store.engine.begin() as connection:
+            connection.execute(LockModel.__table__.update().values(expires_at=utcnow() - timedelta(seconds=5)))
+        held.ensure()
+        with sqlite_store.engine.connect() as connection:
+            assert connection.execute(select(LockModel.expires_at)).scalar_one() > utcnow() + timedelta(seconds=3000)
+
+
+def test_ensure_passes_while_the_lock_is_held(store):
+    with store.lock("contoso") as held:
+        held.ensure()
+
+
+def test_the_lease_comes_from_the_environment(sqlite_store, monkeypatch):
+    monkeypatch.setenv("SYNCFRAME_LOCK_LEASE_SECONDS", "120")
+    with sqlite_store.lock("contoso") as held:
+        with sqlite_store.engine.connect() as connection:
+            expires = connection.execute(select(LockModel.expires_at)).scalar_one()
+        assert timedelta(seconds=110) < expires - held.acquired_at <= timedelta(seconds=120)
+    monkeypatch.setenv("SYNCFRAME_LOCK_LEASE_SECONDS", "soon")
+    with pytest.raises(ValueError, match="SYNCFRAME_LOCK_LEASE_SECONDS must be a number of seconds"):
+        sqlite_store.lock("contoso")
 
 
 def _start_holder(url: str) -> subprocess.Popen[str]:

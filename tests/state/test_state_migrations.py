@@ -6,11 +6,11 @@ import threading
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from syncframe.state import StateStore
 from syncframe.state import database, migrate
-from syncframe.state.models import Base
+from syncframe.state.models import Base, utcnow
 
 TABLES = set(Base.metadata.tables)
 #: the newest migration script shipped: its file name starts with the revision id
@@ -68,6 +68,30 @@ def test_concurrent_opens_of_a_fresh_database_all_succeed(store_url):
     assert errors == []
     with StateStore.open(store_url) as store:
         assert migrate.current_revision(store.engine) == NEWEST
+
+
+def test_a_store_at_0003_keeps_its_links_through_0004(store_url):
+    """0004 adds ``links.held_since`` (empty) and ``connector_targets`` to a store in use."""
+    engine = database.create_store_engine(store_url)
+    try:
+        migrate.upgrade(engine, "0003")
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO links (connector, source_id, target_id, login, origin, created_at, updated_at) "
+                     "VALUES ('c', 's1', 't1', 'a@b.c', 'created', :now, :now)"),
+                {"now": utcnow()},
+            )
+    finally:
+        engine.dispose()
+    with StateStore.open(store_url) as store:
+        link = store.links("c")["s1"]
+        assert (link.target_id, link.held_since) == ("t1", None)
+        store.hold_removals("c", {"s1"})
+        assert store.links("c")["s1"].held_since is not None
+        migrate.downgrade(store.engine, "0003")
+        assert "connector_targets" not in inspect(store.engine).get_table_names()
+        with store.engine.connect() as connection:
+            assert connection.execute(text("SELECT source_id FROM links")).scalars().all() == ["s1"]
 
 
 def test_migrations_ship_inside_the_package():

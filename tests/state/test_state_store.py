@@ -237,6 +237,39 @@ def test_runs_reject_unknown_kinds_and_statuses(store):
 # -- bookmarks and the source view ------------------------------------------------------------
 
 
+def _link(store, connector: str, source_id: str, target_id: str | None = None) -> None:
+    run_id = store.start_run(connector, "sync", "run")
+    jid = store.journal_intent(run_id, connector, {"kind": "create", "source_id": source_id, "login": source_id})
+    store.journal_outcome(jid, True, link=(source_id, target_id or f"t-{source_id}", source_id, "created"))
+
+
+def test_held_removals_are_marked_once_and_unmarked_when_no_longer_held(store):
+    for sid in ("s1", "s2", "s3"):
+        _link(store, "c", sid)
+    store.hold_removals("c", {"s1", "s2"})
+    first = {sid: link.held_since for sid, link in store.links("c").items()}
+    assert first["s1"] and first["s2"] and first["s3"] is None
+    store.hold_removals("c", {"s2", "s3"})
+    again = {sid: link.held_since for sid, link in store.links("c").items()}
+    assert again["s1"] is None and again["s2"] == first["s2"] and again["s3"] is not None  # held since the first time
+    store.hold_removals("c", set())
+    assert not any(link.held_since for link in store.links("c").values())
+
+
+def test_foreign_links_are_those_of_other_connectors_on_the_same_system(store):
+    for connector, system in (("a", "pbx-1"), ("b", "pbx-1"), ("c", "pbx-2")):
+        store.record_system(connector, system)
+        _link(store, connector, f"{connector}-1", target_id="t1")
+    _link(store, "unrecorded", "u-1", target_id="t1")
+    found = store.foreign_links("a", "pbx-1")
+    assert list(found) == ["t1"] and [(f.connector, f.source_id) for f in found["t1"]] == [("b", "b-1")]
+    store.record_system("b", "pbx-2")  # b now writes elsewhere
+    assert store.foreign_links("a", "pbx-1") == {}
+    assert sorted(f.connector for f in store.foreign_links("a", "pbx-2")["t1"]) == ["b", "c"]
+    assert store.remove_connector("b")  # its links and its system go with it
+    assert [f.connector for f in store.foreign_links("a", "pbx-2")["t1"]] == ["c"]
+
+
 def test_bookmarks(store):
     assert store.get_bookmark("contoso") is None
     store.set_bookmark("contoso", "https://graph/delta?token=1")

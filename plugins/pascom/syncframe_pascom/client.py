@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from syncframe import AuthenticationError, FatalSyncError, RetriableSyncError, SkippableRecordError
+from syncframe import AuthenticationError, FatalSyncError, PermanentRecordError, RetriableSyncError, SkippableRecordError
 from syncframe.sdk import CASession, RetryPolicy, RetryStats, send_with_retries
 
 from . import wire
@@ -54,6 +54,11 @@ class PascomApiError(SkippableRecordError):
     @property
     def code(self) -> str:
         return self.error.code
+
+
+class PascomRefusal(PascomApiError, PermanentRecordError):
+    """pascom refused a request it received exactly once with a 4xx: a definite answer
+    (nothing of it was written) that asking again would only repeat."""
 
 
 class PascomUnavailable(RetriableSyncError):
@@ -174,6 +179,8 @@ class PascomClient:
             raise AuthenticationError(f"pascom at {self.base_url} does not let REST user {self.username!r} do {operation} (403 {error.code}: {error.message})")
         if status in self.policy.statuses:
             raise PascomUnavailable(f"pascom kept answering {operation} with {error.describe()} after {retries} retries")
+        if 400 <= status < 500 and retries == 0:
+            raise PascomRefusal(operation, error)
         raise PascomApiError(operation, error, retries > 0)
 
     def close(self) -> None:

@@ -2,12 +2,19 @@
 
 The engine calls :meth:`PascomTarget.apply` from several threads at once; the
 target keeps no per-call state and its client gives each thread its own session.
+
+A rename is two requests: the login change, then ending the user's sessions (the
+mobile app must pair again). An adoption may add devices after its change. The
+engine journals the write as one intent; when a killed run left it unfinished and
+the change had landed, recovery calls :meth:`PascomTarget.finish`, which repeats
+the later steps (both are idempotent).
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from syncframe import (
     Account,
@@ -16,6 +23,8 @@ from syncframe import (
     FatalSyncError,
     Identity,
     ItemKind,
+    Notice,
+    PermanentRecordError,
     PlanItem,
     SkippableRecordError,
     SyncError,
@@ -78,6 +87,12 @@ class PascomTarget(Target):
         obj = self.client.get_identity(login.lower())
         return self._account(obj) if obj is not None else None
 
+    def system_key(self) -> str:
+        """The instance's URL (scheme, host and instance path, case of the host folded):
+        connectors writing to one instance from one state store see each other's links."""
+        parts = urlsplit(self.base_url)
+        return f"pascom {parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
     def desired(self, identity: Identity) -> dict[str, Any]:
         return desired_fields(identity, self.rules)
 
@@ -118,12 +133,24 @@ class PascomTarget(Target):
             if item.kind is ItemKind.DELETE:
                 return self._remove(item)
         except ValueError as exc:  # a desired field pascom has no place for
-            raise SkippableRecordError(f"{item.login}: {exc}") from None
-        raise SkippableRecordError(f"the pascom target does not apply {item.kind.value} items")
+            raise PermanentRecordError(f"{item.login}: {exc}") from None
+        raise PermanentRecordError(f"the pascom target does not apply {item.kind.value} items")
+
+    def finish(self, item: PlanItem) -> None:
+        """Repeat what follows a change that landed: an adoption's missing devices, and a
+        rename's session reset. Both are idempotent."""
+        login = item.login
+        if not login or not (item.kind is ItemKind.ADOPT or item.rename_from):
+            return
+        obj = self.client.get_identity(login)
+        if obj is None:
+            raise PermanentRecordError(f"pascom has no user {login} any more; nothing to finish")
+        devices = item.kind is ItemKind.ADOPT or "devices" in item.changes
+        self._complete(item.rename_from or login, login, obj, {**wire.account_fields(obj), **item.desired}, devices)
 
     def _refuse_protected(self, login: str, account: Account | None) -> None:
         if login.lower() in self.protected_logins or (account is not None and account.protected):
-            raise SkippableRecordError(f"{login} is a protected pascom user (REST user, administrator or protected_logins); not changed")
+            raise PermanentRecordError(f"{login} is a protected pascom user (REST user, administrator or protected_logins); not changed")
 
     def _create(self, item: PlanItem) -> Account:
         desired = dict(item.desired) if item.desired else self.desired(_require_identity(item))
@@ -161,7 +188,7 @@ class PascomTarget(Target):
         account = item.account
         old_login = item.rename_from or (account.login if account else item.login)
         if not old_login:
-            raise SkippableRecordError("the plan item names no pascom login")
+            raise PermanentRecordError("the plan item names no pascom login")
         new_login = item.login or old_login
         self._refuse_protected(old_login, account)
         if new_login != old_login:
@@ -174,12 +201,18 @@ class PascomTarget(Target):
         writes = {k: v for k, v in changes.items() if k not in wire.DEVICE_KEYS}
         obj = self._put(old_login, writes, current, target_id) if writes else self.client.get_identity(old_login)
         if obj is None:
-            raise SkippableRecordError(f"pascom has no user {old_login} any more")
-        if item.kind is ItemKind.ADOPT or "devices" in changes:
-            obj = self._ensure_devices(new_login, obj, {**current, **writes})
+            raise PermanentRecordError(f"pascom has no user {old_login} any more")
+        devices = item.kind is ItemKind.ADOPT or "devices" in changes
+        return self._account(self._complete(old_login, new_login, obj, {**current, **writes}, devices))
+
+    def _complete(self, old_login: str, new_login: str, obj: dict[str, Any], values: Mapping[str, Any], devices: bool) -> dict[str, Any]:
+        """The steps after the change itself (also :meth:`finish`'s): the devices the user
+        lacks (an adoption, or a change of devices), and a renamed user's sessions end."""
+        if devices:
+            obj = self._ensure_devices(new_login, obj, values)
         if new_login != old_login:
             self._reset_pairing(old_login, new_login)
-        return self._account(obj)
+        return obj
 
     def _changes(self, item: PlanItem, current: Mapping[str, Any]) -> dict[str, Any]:
         """Field -> new value to send: the plan's changes (or, for ADOPT without them,
@@ -250,7 +283,7 @@ class PascomTarget(Target):
         account = item.account
         login = account.login if account else item.login
         if not login:
-            raise SkippableRecordError("the plan item names no pascom login")
+            raise PermanentRecordError("the plan item names no pascom login")
         self._refuse_protected(login, account)
         if self.removal == "delete":
             self.client.delete_identity(login)
@@ -281,7 +314,7 @@ class PascomTarget(Target):
 
 def _require_identity(item: PlanItem) -> Identity:
     if item.identity is None:
-        raise SkippableRecordError("a create item needs the identity or its desired fields")
+        raise PermanentRecordError("a create item needs the identity or its desired fields")
     return item.identity
 
 
