@@ -69,7 +69,7 @@ class World:
 
     def run(self) -> dict[str, Any]:
         connector = load_profile(self.store.get_connector(NAME).profile_text, self.pm, NAME)
-        return ConnectorRunner(connector, self.pm, self.store, echo=lambda line: None).run(operator="test").report
+        return ConnectorRunner(connector, self.pm, self.store, echo=lambda line: None).run(operator="test").report.to_dict()
 
 
 def build_world(root: Path) -> World:
