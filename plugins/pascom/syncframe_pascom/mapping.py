@@ -76,7 +76,7 @@ def login_for(identity: Identity) -> str:
 def display_name_for(identity: Identity) -> str:
     if identity.display_name and identity.display_name.strip():
         return identity.display_name.strip()
-    joined = " ".join(p for p in (identity.given_name, identity.surname) if p)
+    joined = " ".join(p.strip() for p in (identity.given_name, identity.surname) if p and p.strip())
     return joined or identity.username
 
 
