@@ -1,13 +1,12 @@
 """Fixtures for the worker tests.
 
-PostgreSQL comes from the state tests' fixtures: a throwaway database per test
-session, a fresh schema (``search_path``) per test, so the queue's tables of one
-test never meet another's. No server: skipped, except under ``CI=true``.
+PostgreSQL comes from the shared fixtures in tests/conftest.py (``postgres_url``): a
+throwaway database per test session, a fresh schema (``search_path``) per test, so the
+queue's tables of one test never meet another's. No server: skipped, except under ``CI=true``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -18,19 +17,6 @@ import pytest
 
 from syncframe.testing import seed_accounts, write_identities
 
-
-def _state_fixtures() -> Any:
-    path = Path(__file__).resolve().parents[1] / "state" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("worker_state_fixtures", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_state = _state_fixtures()
-postgres_database = _state.postgres_database
-postgres_url = _state.postgres_url
 
 PLUGIN_ENV = {"SYNCFRAME_PLUGIN_MODULES": "syncframe.testing"}
 
