@@ -81,7 +81,11 @@ def test_losing_the_lock_is_noticed(store):
         with store.engine.begin() as connection:
             if connection.dialect.name == "postgresql":  # the lock's session is killed
                 connection.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()")
+                    # only this test database's sessions: other test workers share the server
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
                 )
             else:  # the lease row is removed under us
                 connection.execute(LockModel.__table__.delete())
