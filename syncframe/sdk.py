@@ -8,6 +8,8 @@ to simulate one, exactly as the bundled plugins use them:
   :class:`RetryPolicy` / :class:`RetryStats` / :func:`send_with_retries` (429 and
   5xx with ``Retry-After`` and jittered backoff, bounded by a time budget),
   :func:`retry_after_seconds`.
+- Secrets: :func:`read_secret_file` / :func:`check_private` (a file only its owner
+  can read, or a ``chmod 600`` error naming it).
 - Simulators: :class:`LoopbackServer` (a WSGI app over TLS on 127.0.0.1 with a
   throwaway CA) and :func:`throwaway_ca`; :class:`SourceSandbox` and
   :class:`TargetSandbox` are the bases ``syncframe sandbox`` and ``demo`` drive.
@@ -21,6 +23,7 @@ from . import *  # noqa: F403 - the package's public names are part of the SDK
 from . import __all__ as _package_names
 from .http import RETRY_STATUSES, CASession, RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
 from .loopback import LoopbackServer, throwaway_ca
+from .secrets import check_private, read_secret_file
 
 __all__ = [
     *_package_names,
@@ -30,6 +33,8 @@ __all__ = [
     "RetryPolicy",
     "RetryStats",
     "retry_after_seconds",
+    "check_private",
+    "read_secret_file",
     "send_with_retries",
     "throwaway_ca",
 ]

@@ -133,7 +133,7 @@ def test_password_file_must_be_private(tmp_path):
 
 def test_unreadable_or_missing_password_file(tmp_path):
     missing = tmp_path / "nope"
-    with pytest.raises(ConfigError, match=f"cannot read {missing}"):
+    with pytest.raises(ConfigError, match=f"password_file '{missing}' cannot be read: No such file"):
         read_password(load(password_env=None, password_file=str(missing)))
     empty = tmp_path / "empty"
     empty.write_text("\n")

@@ -9,7 +9,6 @@ ones, so two connectors with different CAs cannot see each other's settings.
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,6 +16,7 @@ import ldap
 from ldap.ldapobject import SimpleLDAPObject
 
 from syncframe import AuthenticationError, ConfigError, SyncError
+from syncframe.sdk import read_secret_file
 
 #: seconds to open the TCP connection (and the TLS handshake)
 CONNECT_TIMEOUT = 10.0
@@ -52,21 +52,8 @@ def bind_password(config: Mapping[str, Any]) -> tuple[str | None, str]:
         return value, f"the environment variable {name}"
     if config.get("bind_password_file"):
         path = Path(str(config["bind_password_file"])).expanduser()
-        try:
-            mode = path.stat().st_mode
-        except OSError as exc:
-            raise ConfigError(f"bind_password_file {str(path)!r} cannot be read: {exc.strerror}") from None
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"bind_password_file {str(path)!r} is not a regular file")
-        if mode & 0o077:
-            raise ConfigError(f"bind_password_file {str(path)!r} is readable by group or others (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}")
-        try:
-            # one trailing newline is how editors save a file; the password is the line
-            value = path.read_text(encoding="utf-8").rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"bind_password_file {str(path)!r} cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
-        if not value:
-            raise ConfigError(f"bind_password_file {str(path)!r} is empty")
+        # one trailing newline is how editors save a file; the password is the line
+        value = read_secret_file(path, "bind_password_file").rstrip("\r\n")
         return value, f"bind_password_file {str(path)!r}"
     return None, "no password (anonymous bind)"
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -27,7 +26,7 @@ import requests
 from msal.exceptions import MsalServiceError
 
 from syncframe import AuthenticationError, ConfigError, FatalSyncError, RetriableSyncError, SyncError, TokenStore
-from syncframe.sdk import CASession, RetryPolicy, RetryStats, send_with_retries
+from syncframe.sdk import CASession, RetryPolicy, RetryStats, check_private, read_secret_file, send_with_retries
 
 from .clouds import Endpoints
 
@@ -62,31 +61,6 @@ def required_permissions(config: Mapping[str, Any]) -> list[str]:
 
 
 # --- secrets --------------------------------------------------------------------
-
-
-def check_private(path: Path, what: str) -> None:
-    """Refuse a secret file others can read (or that is missing/unreadable)."""
-    try:
-        mode = path.stat().st_mode
-    except OSError as exc:
-        raise ConfigError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
-    if not stat.S_ISREG(mode):
-        raise ConfigError(f"{what} {str(path)!r} is not a regular file")
-    if mode & 0o077:
-        raise ConfigError(
-            f"{what} {str(path)!r} is readable by group or others (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {path}"
-        )
-    if not os.access(path, os.R_OK):
-        raise ConfigError(f"{what} {str(path)!r} cannot be read: permission denied")
-
-
-def _read_private(path_text: str, what: str) -> str:
-    path = Path(path_text).expanduser()
-    check_private(path, what)
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what} {str(path)!r} cannot be read: {getattr(exc, 'strerror', None) or exc.__class__.__name__}") from None
 
 
 def certificate_credential(pem: str, thumbprint: str | None, path: str) -> dict[str, str]:
@@ -126,7 +100,7 @@ def load_credential(config: Mapping[str, Any]) -> tuple[str | dict[str, str] | N
     auth = config.get("auth", "client_secret")
     if auth == "certificate":
         path = str(config["certificate_file"])
-        pem = _read_private(path, "certificate_file")
+        pem = read_secret_file(path, "certificate_file")
         return certificate_credential(pem, config.get("certificate_thumbprint"), path), f"certificate_file {path!r}"
     if config.get("client_secret_env"):
         name = str(config["client_secret_env"])
@@ -136,10 +110,7 @@ def load_credential(config: Mapping[str, Any]) -> tuple[str | dict[str, str] | N
         return value.strip(), f"environment variable {name}"
     if config.get("client_secret_file"):
         path = str(config["client_secret_file"])
-        value = _read_private(path, "client_secret_file").strip()
-        if not value:
-            raise ConfigError(f"client_secret_file {path!r} is empty")
-        return value, f"client_secret_file {path!r}"
+        return read_secret_file(path, "client_secret_file").strip(), f"client_secret_file {path!r}"
     return None, "no client credential (public client)"
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from urllib.parse import urlsplit
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
 from syncframe import ConfigError
+from syncframe.sdk import read_secret_file
 
 EXTENSION_SOURCES = ("business_phone", "mobile_phone")
 _ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -157,19 +157,7 @@ def read_password(config: Mapping[str, Any]) -> str:
     path = config.get("password_file")
     if not path:
         raise ConfigError("[target] needs password_env or password_file")
-    file = Path(path).expanduser()
-    try:
-        info = file.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"[target] password_file: {file} is not a regular file")
-        if info.st_mode & 0o077:
-            raise ConfigError(f"[target] password_file: {file} is accessible by group or others (mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 {file}")
-        value = file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"[target] password_file: cannot read {file}: {exc.strerror}") from None
-    if not value:
-        raise ConfigError(f"[target] password_file: {file} is empty")
-    return value
+    return read_secret_file(path, "[target] password_file").strip()
 
 
 def check_ca_bundle(config: Mapping[str, Any]) -> str | None:
