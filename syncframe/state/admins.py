@@ -9,11 +9,11 @@ from __future__ import annotations
 import contextlib
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigError
-from .models import AdminModel, utcnow
+from .models import AdminModel, WebSessionModel, utcnow
 from .rows import AdminRow
 
 
@@ -35,6 +35,8 @@ class AdminAccounts:
                 session.add(row)
             else:
                 row.password_hash, row.read_only, row.updated_at = password_hash, read_only, now
+                # a reset password or role signs the account out everywhere
+                session.execute(delete(WebSessionModel).where(WebSessionModel.admin == name))
             session.flush()
             return _row(row)
 
@@ -53,6 +55,7 @@ class AdminAccounts:
             if row is None:
                 return False
             session.delete(row)
+            session.execute(delete(WebSessionModel).where(WebSessionModel.admin == name))
             return True
 
 

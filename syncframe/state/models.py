@@ -233,3 +233,32 @@ class AdminModel(Base):
 
     def __repr__(self) -> str:
         return f"<AdminModel name={self.name!r} read_only={self.read_only} password_hash=<hidden>>"
+
+
+class WebSessionModel(Base):
+    """A signed-in web console session; the cookie holds the token, the store only its hash."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    admin: Mapped[str] = mapped_column(String(NAME))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_web_sessions_admin", "admin"),)
+
+    def __repr__(self) -> str:
+        return f"<WebSessionModel admin={self.admin!r} expires_at={self.expires_at} token=<hidden>>"
+
+
+class LoginFailureModel(Base):
+    """One failed sign-in to the web console, per account and per client address (``key``)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(KEY))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)

@@ -45,6 +45,7 @@ from .models import (
     utcnow,
 )
 from .rows import FINISHED_STATUSES, RUN_KINDS, ConnectorRow, ForeignLink, JournalRow, Link, RunRow
+from .web_sessions import WebSessions
 
 log = logging.getLogger("syncframe.state")
 
@@ -54,7 +55,7 @@ _VIEW_BATCH = 5000
 _ID_BATCH = 500
 
 
-class StateStore(DecisionLog, AdminAccounts):
+class StateStore(DecisionLog, AdminAccounts, WebSessions):
     """The state of every connector. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, url: str, engine: Engine):

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import secrets
 from pathlib import Path
 from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -21,8 +18,6 @@ from .ratelimit import LoginLimiter
 from .security import csrf_token
 
 HERE = Path(__file__).resolve().parent
-#: a signed-in session lasts this long without a new sign-in
-SESSION_SECONDS = 8 * 3600
 
 
 def make_templates() -> Jinja2Templates:
@@ -61,31 +56,21 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await run_in_threadpool(app.state.jobs.shutdown)
 
 
-def create_app(store: Any, pm: Any, *, behind_https: bool = False, secret_key: str | None = None, limiter: LoginLimiter | None = None) -> Starlette:
+def create_app(store: Any, pm: Any, *, behind_https: bool = False, limiter: LoginLimiter | None = None) -> Starlette:
     """The console for ``store`` with the plugins of ``pm``.
 
-    :param behind_https: Mark the session cookie ``Secure`` (served through HTTPS).
-    :param secret_key: Signs session cookies; a random one per process by default
-        (a restart signs everyone out).
-    :param limiter: Counts failed sign-ins (one per application by default).
+    Sessions and failed sign-ins live in ``store``: several consoles on one store
+    share them, and a restart signs nobody out.
+
+    :param behind_https: Mark the cookies ``Secure`` (served through HTTPS); they are
+        also when the request itself came through HTTPS.
+    :param limiter: Counts failed sign-ins (5 per account, 20 per address in 15 minutes by default).
     """
-    app = Starlette(
-        routes=routes(),
-        lifespan=lifespan,
-        middleware=[
-            Middleware(
-                SessionMiddleware,
-                secret_key=secret_key or secrets.token_urlsafe(32),
-                session_cookie="syncframe_session",
-                max_age=SESSION_SECONDS,
-                same_site="strict",
-                https_only=behind_https,
-            )
-        ],
-    )
+    app = Starlette(routes=routes(), lifespan=lifespan)
     app.state.store = store
     app.state.pm = pm
+    app.state.behind_https = behind_https
     app.state.templates = make_templates()
     app.state.jobs = JobBoard(store, pm)
-    app.state.limiter = limiter or LoginLimiter()
+    app.state.limiter = (limiter or LoginLimiter()).bind(store)
     return app

@@ -1,10 +1,15 @@
 """Who may see and do what: sessions, roles and CSRF tokens.
 
 Every endpoint but the sign-in page and the static files is wrapped by
-:func:`page` (look) or :func:`action` (change). Both need a signed-in account that
-still exists in the state store; an action also needs a CSRF token that matches the
-session's (a form field, or the ``X-CSRF-Token`` header htmx sends) and an account
-that is not read-only.
+:func:`page` (look) or :func:`action` (change). Both need a session that the state
+store still holds (signing out, a new password or a removed account ends it in
+every web process) of an account that still exists; an action also needs the
+session's CSRF token (a form field, or the ``X-CSRF-Token`` header htmx sends) and
+an account that is not read-only.
+
+The sign-in form, before any session exists, carries a token that must match a
+cookie of its own (a double-submit token): no key has to be shared between web
+processes for it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+SESSION_COOKIE = "syncframe_session"
+#: the sign-in form's CSRF token, before there is a session
+LOGIN_COOKIE = "syncframe_login"
+#: a signed-in session lasts this long without a new sign-in
+SESSION_SECONDS = 8 * 3600
 
 #: set on wrapped endpoints, so tests can tell guarded routes from public ones
 GUARD_ATTRIBUTE = "syncframe_guard"
@@ -28,16 +38,12 @@ Endpoint = Callable[..., Response]
 
 
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token (made on first use)."""
-    token = request.session.get("csrf")
-    if not token:
-        token = request.session["csrf"] = secrets.token_urlsafe(32)
-    return token
+    """The CSRF token the page's forms carry (the session's, or the sign-in form's)."""
+    return str(request.state.csrf)
 
 
-async def csrf_ok(request: Request) -> bool:
-    """True when the request carries the session's CSRF token (header or form field)."""
-    expected = request.session.get("csrf")
+async def csrf_ok(request: Request, expected: str | None) -> bool:
+    """True when the request carries ``expected`` as its CSRF token (header or form field)."""
     if not expected:
         return False
     given = request.headers.get(CSRF_HEADER)
@@ -48,19 +54,48 @@ async def csrf_ok(request: Request) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def sign_in(request: Request, name: str) -> None:
-    """A fresh session for ``name`` (a new CSRF token; nothing kept from before)."""
-    request.session.clear()
-    request.session["admin"] = name
-    request.session["csrf"] = secrets.token_urlsafe(32)
+def _secure(request: Request) -> bool:
+    # behind a proxy, uvicorn's --forwarded-allow-ips makes X-Forwarded-Proto the scheme
+    return bool(request.app.state.behind_https) or request.url.scheme == "https"
 
 
-def current_admin(request: Request) -> Any:
-    """The signed-in account, looked up again (a removed account is signed out)."""
-    name = request.session.get("admin")
-    if not name:
-        return None
-    return request.app.state.store.get_admin(name)
+def set_cookie(request: Request, response: Response, key: str, value: str, max_age: int | None = None) -> None:
+    """A cookie scripts cannot read, sent only to this site (and only through HTTPS behind it)."""
+    response.set_cookie(key, value, max_age=max_age, path="/", httponly=True, samesite="strict", secure=_secure(request))
+
+
+def delete_cookie(request: Request, response: Response, key: str) -> None:
+    response.delete_cookie(key, path="/", httponly=True, samesite="strict", secure=_secure(request))
+
+
+def login_token(request: Request) -> str:
+    """The sign-in form's token: the one in its cookie, or a new one (the caller sets the cookie)."""
+    return request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+
+
+def sign_in(request: Request, response: Response, name: str) -> None:
+    """A fresh session for ``name`` in the state store, its token in the cookie (a new
+    CSRF token; nothing kept from before)."""
+    token, _ = request.app.state.store.open_web_session(name, SESSION_SECONDS)
+    set_cookie(request, response, SESSION_COOKIE, token, max_age=SESSION_SECONDS)
+    delete_cookie(request, response, LOGIN_COOKIE)
+
+
+def sign_out(request: Request, response: Response) -> None:
+    """End the session in the state store (for every process), and drop the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        request.app.state.store.close_web_session(token)
+    delete_cookie(request, response, SESSION_COOKIE)
+
+
+def current_admin(request: Request) -> tuple[Any, Any]:
+    """(session, account) of the request's cookie, both looked up again in the state
+    store; (None, None) when signed out, expired, or the account is gone."""
+    store = request.app.state.store
+    session = store.web_session(request.cookies.get(SESSION_COOKIE) or "")
+    admin = store.get_admin(session.admin) if session is not None else None
+    return (session, admin) if admin is not None else (None, None)
 
 
 def _refused(request: Request) -> Response:
@@ -73,17 +108,17 @@ def _guard(kind: str) -> Callable[[Endpoint], Callable[[Request], Awaitable[Resp
     def wrap(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(endpoint)
         async def guarded(request: Request) -> Response:
-            admin = await run_in_threadpool(current_admin, request)
+            session, admin = await run_in_threadpool(current_admin, request)
             if admin is None:
                 return _refused(request)
             form = None
             if request.method != "GET":
-                if not await csrf_ok(request):
+                if not await csrf_ok(request, session.csrf):
                     return PlainTextResponse("Missing or wrong CSRF token: reload the page and try again.", status_code=403)
                 form = await request.form()
             if kind == "action" and admin.read_only:
                 return PlainTextResponse(f"The account {admin.name!r} is read-only: it can look, not change.", status_code=403)
-            request.state.admin = admin
+            request.state.admin, request.state.csrf = admin, session.csrf
             return await run_in_threadpool(endpoint, request, form)
 
         setattr(guarded, GUARD_ATTRIBUTE, kind)
