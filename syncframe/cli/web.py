@@ -30,9 +30,16 @@ def _web_module():  # type: ignore[no-untyped-def]
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port to listen on.")
 @click.option("--behind-https", is_flag=True, help="Served through HTTPS (a reverse proxy): session cookies are marked Secure.")
 @click.option("--forwarded-allow-ips", metavar="IPS", help="Trust X-Forwarded-Proto/-For from these proxy addresses (comma-separated); by default no forwarded header is trusted.")
+@click.option(
+    "--runs",
+    type=click.Choice(["auto", "queue", "here"]),
+    default="auto",
+    show_default=True,
+    help="Where 'Run now' runs: through the workers' queue when a 'syncframe worker' is alive (auto), always through the queue, or always in this process.",
+)
 @pass_app
 @click.pass_context
-def web_command(ctx: click.Context, app: App, host: str, port: int, behind_https: bool, forwarded_allow_ips: str | None) -> None:
+def web_command(ctx: click.Context, app: App, host: str, port: int, behind_https: bool, forwarded_allow_ips: str | None, runs: str) -> None:
     """Serve the web console for administrators (add one first: 'syncframe web add-admin NAME')."""
     if ctx.invoked_subcommand is not None:
         return
@@ -41,7 +48,7 @@ def web_command(ctx: click.Context, app: App, host: str, port: int, behind_https
 
     if not app.store.admins():
         app.err.print("[yellow]No account can sign in yet:[/] add one with 'syncframe web add-admin NAME'.")
-    application = web.create_app(app.store, app.pm, behind_https=behind_https)
+    application = web.create_app(app.store, app.pm, behind_https=behind_https, runs=runs)
     app.err.print(f"syncframe web console on http://{host}:{port}/ (Ctrl+C stops it)")
     uvicorn.run(
         application,

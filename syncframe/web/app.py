@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from . import actions, auth, pages
 from .jobs import JobBoard
+from .queue import RunQueue
 from .ratelimit import LoginLimiter
 from .security import csrf_token
 
@@ -56,7 +57,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await run_in_threadpool(app.state.jobs.shutdown)
 
 
-def create_app(store: Any, pm: Any, *, behind_https: bool = False, limiter: LoginLimiter | None = None) -> Starlette:
+def create_app(store: Any, pm: Any, *, behind_https: bool = False, limiter: LoginLimiter | None = None, runs: str = "auto") -> Starlette:
     """The console for ``store`` with the plugins of ``pm``.
 
     Sessions and failed sign-ins live in ``store``: several consoles on one store
@@ -65,12 +66,14 @@ def create_app(store: Any, pm: Any, *, behind_https: bool = False, limiter: Logi
     :param behind_https: Mark the cookies ``Secure`` (served through HTTPS); they are
         also when the request itself came through HTTPS.
     :param limiter: Counts failed sign-ins (5 per account, 20 per address in 15 minutes by default).
+    :param runs: Where "Run now" runs: ``auto`` (through the workers' queue when a
+        worker is alive, else here), ``queue`` or ``here``.
     """
     app = Starlette(routes=routes(), lifespan=lifespan)
     app.state.store = store
     app.state.pm = pm
     app.state.behind_https = behind_https
     app.state.templates = make_templates()
-    app.state.jobs = JobBoard(store, pm)
+    app.state.jobs = JobBoard(store, pm, RunQueue(store, runs))
     app.state.limiter = (limiter or LoginLimiter()).bind(store)
     return app

@@ -3,7 +3,9 @@
 Each job runs in a thread of the web process; pages poll its state through htmx.
 A run goes through :class:`~syncframe.engine.ConnectorRunner` under the connector's
 lock, exactly as ``syncframe run`` does, so a run from the CLI, ``serve`` or another
-console is reported as "locked" instead of running twice.
+console is reported as "locked" instead of running twice. When workers are in use
+(:mod:`.queue`), a run is deferred to them instead and its job followed: queued,
+running (with the writes its run journaled so far), then the run's outcome.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ class Job:
     lines: list[str] = field(default_factory=list)
     message: str | None = None
     report: dict[str, Any] | None = None
+    #: the queue's job id, when a worker runs it
+    queue_job: int | None = None
+    #: the connector's newest run before this job: the job's run is the next one
+    after_run: int = 0
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
@@ -49,9 +55,11 @@ class Job:
 class JobBoard:
     """The console's jobs, one per connector and kind at a time."""
 
-    def __init__(self, store: Any, pm: Any):
+    def __init__(self, store: Any, pm: Any, queue: Any = None):
         self.store = store
         self.pm = pm
+        #: a :class:`~.queue.RunQueue`: runs go to the workers when it is in use
+        self.queue = queue
         self._jobs: dict[tuple[str, str], Job] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -60,11 +68,17 @@ class JobBoard:
 
     def get(self, connector: str, kind: str) -> Job | None:
         with self._lock:
-            return self._jobs.get((connector, kind))
+            job = self._jobs.get((connector, kind))
+        if job is not None and job.queue_job is not None and job.running:
+            self._follow(job)
+        return job
 
     def start_run(self, name: str, operator: str) -> Job:
-        """Start ``run`` of connector ``name`` in a thread (recorded with ``operator``)."""
+        """Start ``run`` of connector ``name`` (recorded with ``operator``): deferred to
+        the workers when they are in use, else in a thread of this process."""
         connector = self._connector(name)
+        if self.queue is not None and self.queue.in_use():
+            return self._defer(name, operator)
         return self._start(name, "run", operator, lambda job: self._run(job, connector))
 
     def start_authenticate(self, name: str, operator: str) -> Job:
@@ -107,6 +121,43 @@ class JobBoard:
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return job
+
+    def _defer(self, name: str, operator: str) -> Job:
+        with self._lock:
+            current = self._jobs.get((name, "run"))
+        if current is not None and current.running:
+            return current
+        newest = [r.id for r in self.store.runs(name, limit=1)]
+        job = Job(name, "run", operator, after_run=newest[0] if newest else 0)
+        job.queue_job = self.queue.defer(name)
+        job.phase = f"queued as job {job.queue_job}: waiting for a worker"
+        with self._lock:
+            self._jobs[(name, "run")] = job
+        self.store.record_decision(name, "run", name, operator, {"via": "web", "queue_job": job.queue_job})
+        return job
+
+    def _follow(self, job: Job) -> None:
+        """Bring a queued job's state up to date from the queue and the run it started."""
+        status = self.queue.job(job.queue_job).status
+        runs = [r for r in self.store.runs(job.connector, limit=20) if r.id > job.after_run and r.kind == "run"]
+        run = min(runs, key=lambda r: r.id) if runs else None
+        if status == "todo":
+            job.phase = f"queued as job {job.queue_job}: waiting for a worker"
+        elif status == "doing":
+            job.phase = f"a worker runs job {job.queue_job}"
+            if run is not None:
+                job.phase += f" (run {run.id})"
+                job.done = len(self.store.journal(run.id))  # the writes journaled so far
+        elif status in ("gone", "succeeded", "failed", "cancelled", "aborted"):
+            if run is not None and run.finished_at is not None:
+                job.report = {"run_id": run.id, "status": run.status, "counts": dict(run.counts or {}), "error": run.error}
+                job.phase = "finished"
+                job.state = "failed" if run.status == "failed" else "done"
+                job.message = f"run {run.id}: {run.status}" + (f": {run.error}" if run.error and run.status == "failed" else "")
+            elif status in ("gone", "succeeded"):  # the worker found it locked or the connector gone
+                job.state, job.message = "locked", f"job {job.queue_job} ran no run: another run of {job.connector} held its lock"
+            else:
+                job.state, job.message = "failed", f"job {job.queue_job} ended {status} before its run finished"
 
     @staticmethod
     def _guarded(job: Job, work: Callable[[Job], None]) -> None:

@@ -60,7 +60,7 @@ def memory_profile(root: Path, title: str = "Contoso users") -> str:
 @dataclass
 class World:
     root: Path
-    state: Path
+    state: Path | str  # a SQLite file, or a PostgreSQL URL
     store: StateStore
     pm: Any
 
@@ -72,13 +72,13 @@ class World:
         return ConnectorRunner(connector, self.pm, self.store, echo=lambda line: None).run(operator="test").report.to_dict()
 
 
-def build_world(root: Path) -> World:
+def build_world(root: Path, state_url: str | None = None) -> World:
     """One run of connector ``contoso`` and a change in the directory: afterwards its
     plan has a create (user5), two held removals (user3, user4) and a conflict (two
     accounts match mmeier@contoso.com), and the run left a notice (user6 adopted and
-    renamed)."""
+    renamed). The state store is a SQLite file under ``root`` unless ``state_url`` is given."""
     root.mkdir(parents=True, exist_ok=True)
-    state = root / "state.db"
+    state = state_url or root / "state.db"
     store = StateStore.open(str(state))
     pm = get_plugin_manager(extra_plugins=[syncframe.testing])
     world = World(root, state, store, pm)
