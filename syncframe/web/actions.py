@@ -8,10 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import plugins as registry
 from ..errors import ConfigError
 from ..operations import held_logins, link_account, release_removals
-from .forms import form_for, submit
+from .forms import catalog, form_for, submit
 from .render import not_found, render, stored_connector
 from .security import action
 
@@ -81,11 +80,11 @@ def start_authenticate(request: Request, form: Any) -> Response:
 
 @action
 def add_connector(request: Request, form: Any) -> Response:
-    templates = registry.templates(request.app.state.pm)
+    templates = catalog(request.app.state.pm)
     chosen = str(form.get("template") or "")
     if chosen not in templates:
         return render(request, "choose_template.html", status=400, templates=templates)
-    profile_form = form_for(templates[chosen].text, str(form.get("name") or "").strip())
+    profile_form = form_for(templates[chosen].text, str(form.get("name") or "").strip(), request.app.state.pm)
     return _save(request, profile_form, form, new=True, template=chosen)
 
 
@@ -95,7 +94,7 @@ def save_connector(request: Request, form: Any) -> Response:
     row = request.app.state.store.get_connector(name)
     if row is None:
         return not_found(request, f"No connector named {name!r}.")
-    return _save(request, form_for(row.profile_text, name), form, new=False, template=None)
+    return _save(request, form_for(row.profile_text, name, request.app.state.pm), form, new=False, template=None)
 
 
 def _save(request: Request, profile_form: Any, values: Any, *, new: bool, template: str | None) -> Response:

@@ -7,11 +7,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import plugins as registry
 from ..engine import ConnectorRunner
 from ..model import ItemKind
 from .chart import runs_chart
-from .forms import form_for
+from .forms import catalog, form_for
 from .overview import summarize
 from .render import not_found, render, stored_connector
 from .security import page
@@ -30,7 +29,7 @@ def _running(request: Request, name: str) -> bool:
 def connectors(request: Request, form: Any) -> Response:
     store, pm = request.app.state.store, request.app.state.pm
     summaries = [summarize(row, store, pm, running=_running(request, row.name)) for row in store.list_connectors()]
-    return render(request, "connectors.html", connectors=summaries, templates=registry.templates(pm))
+    return render(request, "connectors.html", connectors=summaries, templates=catalog(pm))
 
 
 def history_context(request: Request, name: str) -> dict[str, Any]:
@@ -113,11 +112,11 @@ def run(request: Request, form: Any) -> Response:
 
 @page
 def new_connector(request: Request, form: Any) -> Response:
-    templates = registry.templates(request.app.state.pm)
+    templates = catalog(request.app.state.pm)
     chosen = request.query_params.get("template")
     if chosen not in templates:
         return render(request, "choose_template.html", templates=templates)
-    return render(request, "form.html", form=form_for(templates[chosen].text), new=True, template=chosen)
+    return render(request, "form.html", form=form_for(templates[chosen].text, pm=request.app.state.pm), new=True, template=chosen)
 
 
 @page
@@ -126,7 +125,7 @@ def edit_connector(request: Request, form: Any) -> Response:
     row = request.app.state.store.get_connector(name)
     if row is None:
         return not_found(request, f"No connector named {name!r}.")
-    return render(request, "form.html", form=form_for(row.profile_text, name), new=False, template=None)
+    return render(request, "form.html", form=form_for(row.profile_text, name, request.app.state.pm), new=False, template=None)
 
 
 @page
