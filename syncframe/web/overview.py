@@ -58,3 +58,26 @@ def summarize(row: Any, store: Any, pm: Any, running: bool = False) -> Connector
     if running:
         summary.status = "running"
     return summary
+
+
+@dataclass
+class FollowUp:
+    """People to tell about a change a run made (the target's notices: pair the mobile app again...)."""
+
+    run_id: int
+    when: datetime | None
+    message: str
+    logins: list[str]
+
+
+def follow_ups(runs: list[Any]) -> list[FollowUp]:
+    """The notices of every run in ``runs`` (newest first), not only the last run's: a run
+    without renames must not hide the people an earlier one left to tell."""
+    found = []
+    for run in runs:
+        summary = run.summary or {}
+        messages = summary.get("notice_messages") or {}
+        for code, logins in (summary.get("notices") or {}).items():
+            if logins:
+                found.append(FollowUp(int(run.id), run.finished_at, str(messages.get(code) or code), [str(login) for login in logins]))
+    return found

@@ -11,7 +11,7 @@ from ..engine import ConnectorRunner
 from ..model import ItemKind
 from .chart import runs_chart
 from .forms import catalog, form_for
-from .overview import summarize
+from .overview import follow_ups, summarize
 from .render import not_found, render, stored_connector
 from .security import page
 
@@ -46,8 +46,7 @@ def connector(request: Request, form: Any) -> Response:
         return not_found(request, f"No connector named {name!r}.")
     store = request.app.state.store
     summary = summarize(row, store, request.app.state.pm, running=_running(request, name))
-    last = summary.last_run
-    last_summary = (last.summary or {}) if last is not None else {}
+    history = history_context(request, name)
     return render(
         request,
         "connector.html",
@@ -55,12 +54,11 @@ def connector(request: Request, form: Any) -> Response:
         summary=summary,
         connector=loaded,
         profile_error=error,
-        notices=last_summary.get("notices") or {},
-        notice_messages=last_summary.get("notice_messages") or {},
+        notices=follow_ups(history["runs"]),
         pending=store.pending_releases(name),
         job=request.app.state.jobs.get(name, "run"),
         kinds=PLAN_KINDS,
-        **history_context(request, name),
+        **history,
     )
 
 

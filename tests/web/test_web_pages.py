@@ -115,3 +115,13 @@ def test_a_connector_whose_profile_does_not_load_is_shown_not_crashed(admin_clie
     assert "The profile does not load" in admin_client.get("/").text
     assert "The profile does not load" in admin_client.get("/connectors/broken").text
     assert "no plugin provides the target" in admin_client.get("/connectors/broken/plan").text
+
+
+def test_the_re_pair_list_keeps_an_earlier_run_s_people_after_a_quiet_run(admin_client, world):
+    # run 2 renames nobody: the people run 1 left to tell stay listed, with the run that renamed them
+    assert world.run()["status"] == "held"
+    assert not (world.store.get_run(2).summary or {}).get("notices")
+    page = admin_client.get(f"/connectors/{NAME}").text
+    notices = re.search(r'<section class="card" id="notices">(.*?)</section>', page, re.S).group(1)
+    assert "renamed: tell them their new login" in notices and "<li>user6@contoso.com</li>" in notices
+    assert 'href="/connectors/contoso/runs/1">run #1</a>' in notices
