@@ -10,27 +10,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from web_support import ADMIN, NAME, PASSWORD, build_world
+from web_support import ADMIN, NAME, PASSWORD, build_world, serve_console
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("SYNCFRAME_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -38,36 +27,8 @@ def console(tmp_path: Path) -> Iterator[str]:
     """``syncframe web`` in a child process on the world's state; yields its base URL."""
     world = build_world(tmp_path)
     world.store.close()
-    port = _free_port()
-    env = {**os.environ, "SYNCFRAME_PLUGIN_MODULES": "syncframe.testing", "SYNCFRAME_STATE": str(world.state)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "syncframe", "web", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # up to ~30 s for the child to import and listen
-            if server.poll() is not None:
-                pytest.fail(f"syncframe web exited: {server.stdout.read() if server.stdout else ''}")
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("syncframe web did not answer")
+    with serve_console(world.state) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture
@@ -116,6 +77,14 @@ def test_sign_in_plan_release_run_history_sign_out(console, browser_page, tmp_pa
     expect(page.locator("#connectors")).to_contain_text("MEMORY → memory")
     _shot(page, "web-connectors", tmp_path)
 
+    # adding a connector: the template's form with every setting of the schemas
+    page.click("text=Add a connector")
+    page.click("a[href='/connectors/new?template=microsoft365']")
+    expect(page.locator("#f-interval")).to_be_visible()
+    expect(page.locator("#f-mode")).to_have_value("sync")
+    _shot(page, "web-add-connector", tmp_path)
+    page.goto(f"{console}/")
+
     page.click("text=Contoso users")
     expect(page).to_have_url(f"{console}/connectors/{NAME}")
     plan = page.locator("#plan-items")
@@ -141,6 +110,10 @@ def test_sign_in_plan_release_run_history_sign_out(console, browser_page, tmp_pa
     expect(page.locator("#runs tbody tr")).to_have_count(2)
     expect(page.locator("#runs tbody tr").first).to_contain_text("#2")
     expect(page.locator("#decisions")).to_contain_text("release")
+    # the status and the plan follow the run: user3's removal is done, user4's still held
+    expect(page.locator("#status")).to_have_text("held")
+    expect(page.locator("#plan-items tr.item-held")).to_have_count(1)
+    expect(page.locator("#plan-items tr.item-held")).to_contain_text("user4@contoso.com")
     _shot(page, "web-after-run", tmp_path)
 
     page.click("#runs >> text=#2")

@@ -65,5 +65,24 @@ def test_without_the_web_extra_the_command_says_what_to_install(tmp_path):
 def test_web_help_names_its_options():
     result = CliRunner().invoke(cli, ["web", "--help"])
     assert result.exit_code == 0
-    for option in ("--host", "--port", "--behind-https", "--forwarded-allow-ips", "add-admin"):
+    for option in ("--host", "--port", "--behind-https", "--forwarded-allow-ips", "--runs", "add-admin"):
         assert option in result.output
+
+
+def _login_cookie(base: str, **headers: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/login", headers=headers), timeout=10) as response:
+        return response.headers["set-cookie"].lower()
+
+
+def test_behind_a_trusted_proxy_forwarded_https_makes_cookies_secure(tmp_path):
+    from web_support import serve_console
+
+    state = tmp_path / "state.db"
+    with serve_console(state, "--forwarded-allow-ips", "127.0.0.1") as base:
+        assert "secure" in _login_cookie(base, **{"X-Forwarded-Proto": "https"})
+        assert "secure" not in _login_cookie(base)
+    # without --forwarded-allow-ips the header is not trusted
+    with serve_console(state) as base:
+        assert "secure" not in _login_cookie(base, **{"X-Forwarded-Proto": "https"})

@@ -5,12 +5,19 @@ a notice, and history."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import syncframe.testing
 from syncframe import Identity
@@ -106,3 +113,44 @@ def signed_in(app, name: str = ADMIN, password: str = PASSWORD) -> TestClient:  
     response = client.post("/login", data={"name": name, "password": password, "csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return client
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_console(state: Path | str, *options: str) -> Iterator[str]:
+    """``syncframe web OPTIONS`` in a child process on ``state``; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "SYNCFRAME_PLUGIN_MODULES": "syncframe.testing", "SYNCFRAME_STATE": str(state)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "syncframe", "web", "--host", "127.0.0.1", "--port", str(port), *options],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # up to ~30 s for the child to import and listen
+            if server.poll() is not None:
+                raise AssertionError(f"syncframe web exited: {server.stdout.read() if server.stdout else ''}")
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("syncframe web did not answer")
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
