@@ -70,8 +70,11 @@ class WebSessions:
         with self._write() as session:
             return int(session.execute(delete(WebSessionModel).where(WebSessionModel.admin == admin)).rowcount or 0)
 
-    def record_login_failure(self, keys: Iterable[str], at: datetime) -> None:
+    def record_login_failure(self, keys: Iterable[str], at: datetime, forget_before: datetime) -> None:
+        """Count a failed sign-in for each of ``keys``; failures of any key older than
+        ``forget_before`` are dropped (an attacker's many addresses do not pile up)."""
         with self._write() as session:
+            session.execute(delete(LoginFailureModel).where(LoginFailureModel.at < forget_before))
             session.add_all(LoginFailureModel(key=key, at=at) for key in keys)
 
     def login_failures(self, key: str, since: datetime) -> int:

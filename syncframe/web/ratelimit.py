@@ -34,7 +34,7 @@ class LoginLimiter:
         return any(self.store.login_failures(key, since) >= self.limits[kind] for kind, key in self._keys(account, client))
 
     def failed(self, account: str, client: str) -> None:
-        self.store.record_login_failure([key for _, key in self._keys(account, client)], self._now())
+        self.store.record_login_failure([key for _, key in self._keys(account, client)], self._now(), forget_before=self._now(-self.window))
 
     def succeeded(self, account: str) -> None:
         """A correct password clears the account's failures (not the address's)."""
