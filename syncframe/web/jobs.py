@@ -69,6 +69,8 @@ class JobBoard:
     def get(self, connector: str, kind: str) -> Job | None:
         with self._lock:
             job = self._jobs.get((connector, kind))
+        if kind == "run" and self.queue is not None and (job is None or not job.running):
+            job = self._adopt(connector) or job
         if job is not None and job.queue_job is not None and job.running:
             self._follow(job)
         return job
@@ -134,6 +136,21 @@ class JobBoard:
         with self._lock:
             self._jobs[(name, "run")] = job
         self.store.record_decision(name, "run", name, operator, {"via": "web", "queue_job": job.queue_job})
+        return job
+
+    def _adopt(self, name: str) -> Job | None:
+        """A run of ``name`` the workers have waiting or running, queued elsewhere (the
+        schedule, the CLI, another console): followed here as if started here."""
+        job_id = self.queue.active_job(name)
+        if job_id is None:
+            return None
+        newest = self.store.runs(name, limit=1)
+        # a run that has not finished yet is (most likely) this job's own
+        after_run = (newest[0].id - (1 if newest[0].finished_at is None else 0)) if newest else 0
+        asked = next((d.operator for d in self.store.decisions(name, limit=20) if d.kind == "run" and (d.detail or {}).get("queue_job") == job_id), None)
+        job = Job(name, "run", asked or "the schedule or the CLI", phase=f"queued as job {job_id}", queue_job=job_id, after_run=after_run)
+        with self._lock:
+            self._jobs[(name, "run")] = job
         return job
 
     def _follow(self, job: Job) -> None:

@@ -30,6 +30,9 @@ LIVE_WORKER_SECONDS = 30
 _PROBE = text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL AND to_regclass('procrastinate_workers') IS NOT NULL")
 _LIVE_WORKERS = text("SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - make_interval(secs => :seconds)")
 _JOB = text("SELECT status FROM procrastinate_jobs WHERE id = :id")
+_ACTIVE = text(
+    "SELECT id FROM procrastinate_jobs WHERE task_name = :task AND lock = :name AND status IN ('todo', 'doing') ORDER BY id LIMIT 1"
+)
 
 
 @dataclass
@@ -90,6 +93,20 @@ class RunQueue:
         with self.store.engine.connect() as connection:
             status = connection.execute(_JOB, {"id": job_id}).scalar()
         return QueueState(str(status) if status is not None else "gone")
+
+    def active_job(self, name: str) -> int | None:
+        """The queue's job waiting or running for connector ``name``, whoever queued it
+        (the schedule, ``syncframe enqueue``, another console); None without a queue."""
+        if self.mode == "here" or self.store.engine.dialect.name != "postgresql":
+            return None
+        try:
+            with self.store.engine.connect() as connection:
+                if not connection.execute(_PROBE).scalar():
+                    return None
+                job_id = connection.execute(_ACTIVE, {"task": "syncframe.run", "name": name}).scalar()
+        except SQLAlchemyError:
+            return None  # the page still shows the rest; Run now says what is wrong
+        return int(job_id) if job_id is not None else None
 
     def _unusable(self) -> str | None:
         """Why runs cannot go through the queue now (None: they can)."""

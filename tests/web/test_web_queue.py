@@ -104,3 +104,21 @@ def test_on_sqlite_auto_runs_here_and_queue_is_refused(world) -> None:
     refused = _run_now(signed_in(create_app(world.store, world.pm, runs="queue")))
     assert refused.status_code == 400 and "PostgreSQL" in refused.text
     assert len(world.store.runs(NAME)) == 1
+
+
+def test_a_run_queued_elsewhere_shows_on_every_console(postgres_url: str, tmp_path: Path) -> None:
+    world = build_world(tmp_path, postgres_url)
+    assert subprocess.run(_syncframe(postgres_url, "worker", "--init"), env=ENV, capture_output=True, timeout=120).returncode == 0
+    queued = subprocess.run(_syncframe(postgres_url, "enqueue", NAME), env=ENV, capture_output=True, text=True, timeout=120)
+    assert queued.returncode == 0, queued.stderr
+    job_id = json.loads(queued.stdout)["job_id"]
+    for app in (create_app(world.store, world.pm), create_app(world.store, world.pm)):
+        page = signed_in(app).get(f"/connectors/{NAME}").text
+        job = re.search(r'<div id="run-job"(.*?)</div>', page, re.S).group(0)
+        assert f"queued as job {job_id}: waiting for a worker" in job and "started by the schedule or the CLI" in job
+        assert 'hx-trigger="every 1s"' in job  # followed until a worker has run it
+    # Run now follows that job instead of queueing a second one
+    client = signed_in(create_app(world.store, world.pm, runs="queue"))
+    started = _run_now(client)
+    assert started.status_code == 200 and f"job {job_id}" in started.text
+    world.store.close()
