@@ -27,7 +27,7 @@ from tomlkit.items import Table
 from .. import plugins as registry
 from ..connector import check_name, load_profile
 from ..errors import ConfigError
-from ..schemas import GuardSchema, ProfileSchema
+from ..schemas import Duration, GuardSchema, ProfileSchema
 
 KINDS = (bool, int, float, list, str)
 #: a key that would hold a secret's value, not its name: never a form field (never shown)
@@ -117,6 +117,8 @@ def _from_schema(schema: Schema, prefix: str, skip: frozenset[str] | set[str] = 
         choices = next(([str(c) for c in v.choices] for v in validators if isinstance(v, validate.OneOf)), [])
         default = spec.load_default
         shown = "" if callable(default) or default is None or default == [] else (str(default).lower() if isinstance(default, bool) else str(default))
+        if isinstance(spec, Duration) and not shown:
+            shown = "none (e.g. 1h, 30m)"  # the interval: empty means manual runs only
         yield FormField(f"{prefix}{key}", kind, "", choices=choices, default=shown)
 
 

@@ -112,6 +112,7 @@ def test_the_template_form_offers_every_setting_of_the_schemas(admin_client):
     mode = re.search(r'<select id="f-mode" name="mode">(.*?)</select>', form, re.S).group(1)
     assert '<option value="sync" selected>' in mode and '<option value="upsert">' in mode and "(default: sync)" in mode
     assert 'placeholder="default: 8"' in form  # concurrency left empty keeps the default
+    assert 'name="interval" value="" placeholder="default: none (e.g. 1h, 30m)"' in form
     # a setting that would hold a secret's value is never a field
     assert not re.search(r'name="(source|target)\.(password|client_secret)"', form)
 
