@@ -70,7 +70,7 @@ class JobBoard:
         with self._lock:
             job = self._jobs.get((connector, kind))
         if kind == "run" and self.queue is not None and (job is None or not job.running):
-            job = self._adopt(connector) or job
+            job = self._adopt(connector, known=job.queue_job if job is not None else None) or job
         if job is not None and job.queue_job is not None and job.running:
             self._follow(job)
         return job
@@ -138,11 +138,15 @@ class JobBoard:
         self.store.record_decision(name, "run", name, operator, {"via": "web", "queue_job": job.queue_job})
         return job
 
-    def _adopt(self, name: str) -> Job | None:
+    def _adopt(self, name: str, known: int | None) -> Job | None:
         """A run of ``name`` the workers have waiting or running, queued elsewhere (the
-        schedule, the CLI, another console): followed here as if started here."""
+        schedule, the CLI, another console): followed here as if started here.
+
+        :param known: The job this console followed to its end already: its run can
+            finish a moment before the queue marks the job done; it is not adopted again.
+        """
         job_id = self.queue.active_job(name)
-        if job_id is None:
+        if job_id is None or job_id == known:
             return None
         newest = self.store.runs(name, limit=1)
         # a run that has not finished yet is (most likely) this job's own
