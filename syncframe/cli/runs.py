@@ -168,22 +168,36 @@ def show_plan(ctx: click.Context, app: App, file: str) -> None:
     ctx.exit(ExitCode.OK)
 
 
+def _queue(ctx: click.Context, app: App, name: str | None, profile: str | None, allow_removals: int, plan_file: str | None, operator: str | None) -> None:
+    """``run NAME --queue``: hand the run to the workers and exit."""
+    if profile or plan_file or operator or not name:
+        raise ConfigError("run --queue takes the name of a registered connector, without --profile, --plan or --as (a worker runs what is registered)")
+    from .worker import queue_run
+
+    queue_run(app, name, allow_removals=allow_removals)
+    ctx.exit(ExitCode.OK)
+
+
 @cli.command()
 @_with_connector_args
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking (runs without a terminal never ask).")
 @click.option("--allow-removals", type=click.IntRange(min=0), default=0, metavar="N", help="Release up to N removals the removal guard holds.")
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), metavar="FILE", help="Apply exactly this saved plan ('plan --out FILE'); refused as stale, writing nothing, when the directory or the target changed what it depends on.")
 @click.option("--as", "operator", metavar="NAME", help="Who applies a saved plan, for the audit trail (default: $USER).")
+@click.option("--queue", "queue", is_flag=True, help="Put the run in the job queue for 'syncframe worker' (PostgreSQL state) instead of running it here; prints its job id, as 'syncframe enqueue NAME'.")
 @pass_app
 @click.pass_context
-def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes: bool, allow_removals: int, plan_file: str | None, operator: str | None) -> None:
+def run(ctx: click.Context, app: App, name: str | None, profile: str | None, yes: bool, allow_removals: int, plan_file: str | None, operator: str | None, queue: bool) -> None:
     """Plan and apply: create, update, rename, adopt and (mode sync) remove users.
 
     Exit 0 done, 4 removals held, 1 failed or stopped (the bookmark did not advance),
     5 locked by another run, 3 declined at the prompt, 6 the saved plan (--plan) is
     stale, 7 the state store failed. SIGTERM (or Ctrl-C) stops the run between two
-    writes; it is recorded as aborted.
+    writes; it is recorded as aborted. With --queue a worker runs it (exit 0 once
+    queued; its outcome is in 'syncframe history NAME').
     """
+    if queue:
+        _queue(ctx, app, name, profile, allow_removals, plan_file, operator)
     from ..stopping import StopOnSignals
 
     saved = None

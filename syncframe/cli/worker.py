@@ -58,6 +58,7 @@ def _event_line(event: dict[str, Any]) -> str:
 @click.option("--queues", metavar="A,B", default="syncframe", show_default=True, help="Queues this worker takes jobs from.")
 @click.option("--name", "worker_name", metavar="NAME", help="This worker's name in logs (default: host and pid).")
 @click.option("--heartbeat", type=click.FloatRange(min=0.1), default=10.0, show_default=True, metavar="SECONDS", help="Seconds between heartbeats; a worker silent for three is stalled and its runs are retried by another.")
+@click.option("--keep-jobs", type=click.IntRange(min=1), default=168, show_default=True, metavar="HOURS", help="Hours failed and aborted jobs stay in 'syncframe jobs' before the hourly prune removes them (finished ones go at once).")
 @click.option(
     "--time-scale",
     type=click.FloatRange(min=0.0001, max=1.0),
@@ -67,7 +68,7 @@ def _event_line(event: dict[str, Any]) -> str:
 )
 @pass_app
 @click.pass_context
-def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queues: str, worker_name: str | None, heartbeat: float, time_scale: float) -> None:
+def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queues: str, worker_name: str | None, heartbeat: float, keep_jobs: int, time_scale: float) -> None:
     """Run connectors from the PostgreSQL job queue, with any number of other workers.
 
     Every worker, on any machine, on the same PostgreSQL state store shares the runs:
@@ -83,7 +84,7 @@ def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queu
     from ..worker.tasks import Services, Settings
 
     queue_names = [q.strip() for q in queues.split(",") if q.strip()]
-    settings = Settings(time_scale=time_scale, heartbeat=heartbeat, queue=queue_names[0] if queue_names else "syncframe")
+    settings = Settings(time_scale=time_scale, heartbeat=heartbeat, keep_jobs_hours=keep_jobs, queue=queue_names[0] if queue_names else "syncframe")
     if init_only:
         created = asyncio.run(_init(_queue_app(conninfo, settings), init_schema))
         if app.json:
@@ -98,10 +99,11 @@ def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queu
         else:
             app.console.print(_event_line(event))
 
-    services = Services(store=app.store, pm=app.pm, on_event=on_event)
+    name = worker_name or f"{socket.gethostname()}:{os.getpid()}"
+    # the run lock's holder names this worker: 'syncframe jobs' shows it for a running job
+    services = Services(store=app.store, pm=app.pm, on_event=on_event, holder=f"syncframe worker {name}")
     # the pool: the listener, the heartbeat, the dispatch, and the job bookkeeping of each run
     queue_app = _queue_app(conninfo, settings, services, max_size=concurrency + 4)
-    name = worker_name or f"{socket.gethostname()}:{os.getpid()}"
     try:
         code = asyncio.run(run_worker(queue_app, settings, services.stop, queues=queue_names, concurrency=concurrency, name=name, on_event=on_event))
     except SchemaMissing as exc:
@@ -123,9 +125,16 @@ async def _init(queue_app: Any, init_schema: Any) -> bool:
 def enqueue(ctx: click.Context, app: App, name: str, allow_removals: int, queue_name: str) -> None:
     """Queue a run of connector NAME for the workers; prints its job id.
 
-    When a run of NAME is already waiting, prints that job's id instead (one waits
-    at most). The run's outcome is in 'syncframe history NAME'.
+    The same as 'syncframe run NAME --queue'. When a run of NAME is already
+    waiting, prints that job's id instead (one waits at most). The run's outcome
+    is in 'syncframe history NAME'.
     """
+    queue_run(app, name, queue_name, allow_removals)
+    ctx.exit(EXIT_OK)
+
+
+def queue_run(app: App, name: str, queue_name: str = "syncframe", allow_removals: int = 0) -> None:
+    """Defer a run of the registered connector ``name`` and print its job id (``enqueue``, ``run --queue``)."""
     conninfo = _conninfo(app)
     if app.store.get_connector(name) is None:
         raise ConfigError(f"no connector named {name!r} (see 'syncframe connector list')")
@@ -138,7 +147,6 @@ def enqueue(ctx: click.Context, app: App, name: str, allow_removals: int, queue_
         app.console.print(f"queued a run of {name!r} as job {job_id}")
     else:
         app.console.print(f"a run of {name!r} is already waiting as job {job_id}")
-    ctx.exit(EXIT_OK)
 
 
 async def _enqueue(queue_app: Any, name: str, queue_name: str, allow_removals: int) -> tuple[int | None, bool]:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from engine.test_json_shapes import assert_same_keys, documented
 from syncframe.cli import cli
 from syncframe.state import StateStore
-from syncframe.testing import generate_identities, target_accounts
+from syncframe.testing import generate_identities, target_accounts, write_identities
 
 from .conftest import PLUGIN_ENV, child_env, events, memory_profile, seed_memory_connector, syncframe_argv
 
@@ -57,6 +57,31 @@ def test_enqueue_prints_the_job_id_and_a_second_one_finds_it_waiting(state: str)
     assert code == 2 and "no connector named 'nobody'" in json.loads(out)["error"]["message"]
 
 
+def test_run_with_queue_defers_like_enqueue(state: str) -> None:
+    _cli(state, "worker", "--init")
+    code, out, _ = _cli(state, "run", "acme", "--queue", "--allow-removals", "2")
+    first = json.loads(out)
+    assert code == 0 and first["connector"] == "acme" and first["already_queued"] is False
+    assert_same_keys(documented()["enqueue"], first)
+    assert json.loads(_cli(state, "enqueue", "acme")[1]) == {**first, "already_queued": True}
+    assert json.loads(_cli(state, "run", "acme", "--queue")[1]) == {**first, "already_queued": True}
+    [job] = json.loads(_cli(state, "jobs")[1])
+    assert (job["id"], job["connector"], job["state"]) == (first["job_id"], "acme", "queued")
+    with StateStore.open(state) as store:
+        assert store.runs("acme") == []  # nothing ran here
+    # a worker runs what is registered: no profile files, no saved plans
+    code, out, _ = _cli(state, "run", "--profile", "x.toml", "--queue")
+    assert code == 2 and "registered connector" in json.loads(out)["error"]["message"]
+    code, out, _ = _cli(state, "run", "nobody", "--queue")
+    assert code == 2 and "no connector named 'nobody'" in json.loads(out)["error"]["message"]
+
+
+def test_run_and_enqueue_help_name_each_other() -> None:
+    run_help = CliRunner().invoke(cli, ["run", "--help"]).stdout
+    assert "--queue" in run_help and "syncframe enqueue NAME" in run_help
+    assert "syncframe run NAME --queue" in CliRunner().invoke(cli, ["enqueue", "--help"]).stdout
+
+
 def test_a_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(state: str, tmp_path: Path) -> None:
     _cli(state, "worker", "--init")
     job_id = json.loads(_cli(state, "enqueue", "acme")[1])["job_id"]
@@ -81,6 +106,27 @@ def test_a_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(state: str, tmp
     assert [(e["name"], e["job_id"], e["status"]) for e in ran] == [("acme", job_id, "ok")]
     assert any(e["event"] == "stopping" for e in events(out))
     assert _cli(state, "jobs")[1] == "[]\n"  # done jobs leave the list
+
+
+def test_jobs_lists_a_failed_run_with_its_connector(state: str, tmp_path: Path) -> None:
+    write_identities(tmp_path / "acme.json", [], fail="the directory is down")
+    _cli(state, "worker", "--init")
+    job_id = json.loads(_cli(state, "run", "acme", "--queue")[1])["job_id"]
+    worker = subprocess.Popen(syncframe_argv(state, "worker", "--heartbeat", "1"), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not [j for j in json.loads(_cli(state, "jobs")[1]) if j["state"] == "failed"]:
+            assert worker.poll() is None and time.monotonic() < deadline, "the job did not fail"
+            time.sleep(0.3)
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    [job] = json.loads(_cli(state, "jobs")[1])
+    assert (job["id"], job["connector"], job["state"], job["attempts"]) == (job_id, "acme", "failed", 1)
+    with StateStore.open(state) as store:
+        assert [r.status for r in store.runs("acme")] == ["failed"]
 
 
 def test_without_the_worker_extra_the_cli_says_what_to_install(postgres_url: str) -> None:
