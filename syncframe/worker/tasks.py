@@ -5,6 +5,9 @@
   running) and as ``queueing_lock`` (no second job of it waits). The state store's
   run lock, taken by :class:`~syncframe.engine.ConnectorRunner`, stays the last
   line of defence: a run that meets it held ends as ``locked``, not as a failure.
+- ``syncframe.prune`` is periodic too (hourly): Procrastinate's ``delete_old_jobs``
+  removes failed, aborted and cancelled jobs older than ``keep_jobs_hours``
+  (succeeded ones are deleted when they end), so the queue does not grow.
 - ``syncframe.dispatch`` is periodic. Procrastinate defers it once per tick however
   many workers run (its periodic defers are unique per tick in the database), and
   its own ``queueing_lock`` keeps a single one waiting when the workers are busy.
@@ -40,6 +43,7 @@ log = logging.getLogger("syncframe.worker")
 
 RUN_TASK = "syncframe.run"
 DISPATCH_TASK = "syncframe.dispatch"
+PRUNE_TASK = "syncframe.prune"
 DEFAULT_QUEUE = "syncframe"
 
 
@@ -55,11 +59,14 @@ class Settings:
     :param heartbeat: Seconds between a worker's heartbeats; a worker silent for three
         heartbeats is stalled and its running jobs are retried.
     :param queue: The queue dispatched runs go to.
+    :param keep_jobs_hours: Hours a failed, aborted or cancelled job stays listed
+        before the hourly prune removes it (succeeded jobs go at once).
     """
 
     time_scale: float = 1.0
     heartbeat: float = 10.0
     queue: str = DEFAULT_QUEUE
+    keep_jobs_hours: int = 168
 
     @property
     def stalled_after(self) -> float:
@@ -112,6 +119,15 @@ def build_app(connector: Any, settings: Settings | None = None, services: Servic
         for name, job_id in deferred.items():
             services.on_event({"event": "deferred", "name": name, "job_id": job_id})
         return {"retried": retried, "deferred": deferred}
+
+    # hourly, once however many workers run (as the dispatch); on every queue, since
+    # 'enqueue --queue' may have put runs elsewhere
+    @app.periodic(cron="17 * * * *", periodic_id="prune")
+    @app.task(name=PRUNE_TASK, queue=settings.queue, queueing_lock=PRUNE_TASK, pass_context=True)
+    async def prune(context: JobContext, timestamp: int) -> None:
+        await context.app.job_manager.delete_old_jobs(
+            nb_hours=settings.keep_jobs_hours, queue=None, include_failed=True, include_cancelled=True, include_aborted=True
+        )
 
     return app
 

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -22,13 +23,16 @@ from typing import Any, Callable
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from sqlalchemy.engine import make_url
+
+from syncframe.cli import cli
 
 from syncframe.state import StateStore
 from syncframe.testing import generate_identities, target_accounts
 from syncframe.worker.database import queue_conninfo
 
-from .conftest import child_env, events, memory_profile, seed_memory_connector, syncframe_argv
+from .conftest import PLUGIN_ENV, child_env, events, memory_profile, seed_memory_connector, syncframe_argv
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -97,12 +101,16 @@ def test_sigterm_mid_run_aborts_between_writes_and_the_next_worker_converges(slo
     first = _start(state, "first")
     try:
         _wait("the run wrote twice", lambda: len(_logins(tmp_path)) >= 2, 60, first)
+        [listed] = json.loads(CliRunner().invoke(cli, ["--json", "--state", state, "jobs", "--heartbeat", "1"], env=PLUGIN_ENV).stdout)
         out, err = _stop(first)
     finally:
         if first.poll() is None:
             first.kill()
     assert first.returncode == 0, err[-3000:]
     assert any(e["event"] == "stopping" for e in events(out))
+    # while it ran, 'syncframe jobs' named the connector and the worker (its --name, host and pid)
+    assert (listed["connector"], listed["state"]) == ("slow", "running")
+    assert listed["worker"].startswith(f"syncframe worker first on host {socket.gethostname()}, pid {first.pid}, since ")
 
     with StateStore.open(state) as store:
         [run] = store.runs("slow")
