@@ -75,7 +75,8 @@ def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queu
     a periodic dispatch queues each connector that is due (its interval, backed off
     after failures), never two runs of one connector at once. A worker killed
     mid-run: another retries its run once its heartbeat is missed. SIGTERM: runs
-    stop between two writes and the worker exits 0.
+    stop between two writes, their jobs go back in the queue, the worker exits 0.
+    Failed and aborted jobs are pruned after --keep-jobs hours.
     """
     import asyncio
 

@@ -1,9 +1,9 @@
 """One worker process: Procrastinate's worker, under syncframe's signals, reconnecting.
 
 - SIGTERM or SIGINT: no new job starts; running runs stop between two writes
-  (the engine's stop event, as in ``serve``), their jobs end, the worker
-  unregisters and the process exits 0. A run stopped that way is recorded
-  ``aborted`` and the next dispatch runs its connector again.
+  (the engine's stop event, as in ``serve``), the worker unregisters and the
+  process exits 0. A run stopped that way is recorded ``aborted`` and its job goes
+  back in the queue (:class:`~.tasks.RunStopped`): another worker runs it again.
 - A lost database connection stops Procrastinate's worker (its heartbeat or
   listener fails); this loop starts it again after a pause, doubling up to a
   minute while the server stays away. Jobs it was running when the connection

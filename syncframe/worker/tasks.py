@@ -25,7 +25,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from procrastinate import App, JobContext, PsycopgConnector
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate import exceptions as pq_exceptions
 from procrastinate.jobs import Status
 
@@ -49,6 +49,15 @@ DEFAULT_QUEUE = "syncframe"
 
 class RunFailed(Exception):
     """A run ended ``failed``: its job is marked failed (the dispatch backs the connector off)."""
+
+
+class RunStopped(Exception):
+    """The worker stopped the run between two writes (SIGTERM): its job goes back in the
+    queue, so a manual run is not lost and another worker finishes it."""
+
+
+#: only a stopped run is retried; failures are backed off by the dispatch instead
+RETRY_STOPPED = RetryStrategy(retry_exceptions={RunStopped})
 
 
 @dataclass
@@ -106,7 +115,7 @@ def build_app(connector: Any, settings: Settings | None = None, services: Servic
     services = services or Services()
     app = App(connector=connector)
 
-    @app.task(name=RUN_TASK, queue=settings.queue, pass_context=True)
+    @app.task(name=RUN_TASK, queue=settings.queue, pass_context=True, retry=RETRY_STOPPED)
     def run_connector(context: JobContext, connector: str, allow_removals: int = 0) -> dict[str, Any]:
         return _run(services, connector, allow_removals, job_id=context.job.id)
 
@@ -149,6 +158,8 @@ def _run(services: Services, name: str, allow_removals: int, job_id: int | None)
         return {"status": "locked", "error": str(exc)}
     report = outcome.report.to_dict()
     services.on_event({"event": "run", "name": name, "job_id": job_id, "run_id": outcome.run_id, "status": outcome.status, "error": report.get("error"), "counts": report.get("counts")})
+    if outcome.status == "aborted" and services.stop.is_set():
+        raise RunStopped(f"{name}: stopped between two writes (run {outcome.run_id}); queued again")
     if outcome.status == "failed":
         raise RunFailed(f"{name}: {report.get('error') or 'the run failed'} (run {outcome.run_id})")
     return {"status": outcome.status, "run_id": outcome.run_id}

@@ -123,8 +123,8 @@ def test_sigterm_mid_run_aborts_between_writes_and_the_next_worker_converges(slo
     assert sorted(j.login for j in journal if j.state == "ok") == landed
     assert {(j.state, j.error) for j in journal if j.state != "ok"} <= {("failed", "not applied: the run stopped before this write")}
     assert sorted(link.login for link in links.values()) == landed
-    # the job ended with its run; nothing is left "doing" for a worker that is gone
-    assert _run_jobs(state, "doing") == 0
+    # the job went back in the queue with its run stopped; nothing is left "doing" for a worker that is gone
+    assert (_run_jobs(state, "doing"), _run_jobs(state, "todo")) == (0, 1)
     ran = [e for e in events(out) if e["event"] == "run"]
     assert [(e["name"], e["status"]) for e in ran] == [("slow", "aborted")]
 
@@ -132,11 +132,13 @@ def test_sigterm_mid_run_aborts_between_writes_and_the_next_worker_converges(slo
     try:
         with StateStore.open(state) as store:
             _wait("a later run converged", lambda: [r.status for r in store.runs("slow")][:1] == ["ok"], 90, second)
-        _out, err = _stop(second)
+        out, err = _stop(second)
     finally:
         if second.poll() is None:
             second.kill()
     assert second.returncode == 0, err[-3000:]
+    # the same job, run to its end by the second worker
+    assert [e["job_id"] for e in events(out) if e["event"] == "run"][:1] == [ran[0]["job_id"]]
     assert _logins(tmp_path) == EVERYONE
     with StateStore.open(state) as store:
         assert "running" not in [r.status for r in store.runs("slow")]
