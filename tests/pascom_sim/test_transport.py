@@ -59,6 +59,24 @@ def test_instances_are_isolated(sim: PascomSimulator) -> None:
     assert sim.counters("east")["writes"] == 2 and sim.counters("west")["writes"] == 1
 
 
+def test_a_copied_instance_starts_equal_and_then_goes_its_own_way(sim: PascomSimulator) -> None:
+    east = sim.add_instance("copysrc", pool=range(200, 300))
+    session = CASession(sim.ca_bundle)
+    session.auth = ("moby", east.password)
+    session.post(sim.services_url("copysrc") + "identity/", json={"identity": [{"003use_name": "ann", "003use_bez": "Ann"}]})
+    twin = sim.copy_instance("copysrc", "copytwin")
+    assert session.get(sim.services_url("copytwin") + "identity/").json() == session.get(sim.services_url("copysrc") + "identity/").json()
+    body = {"identity": [{"003use_name": "bob", "003use_bez": "Bob"}]}
+    created = session.post(sim.services_url("copytwin") + "identity/", json=body).json()["identity"][0]
+    # the copy's pool continues where the original's was, independently of it
+    carl = session.post(sim.services_url("copysrc") + "identity/", json={"identity": [{"003use_name": "carl", "003use_bez": "C"}]}).json()["identity"][0]
+    assert created["009ext_extension"] == carl["009ext_extension"] not in {u.extension for u in east.snapshot() if u.login != "carl"}
+    assert sorted(twin.users) == ["admin", "ann", "bob"] and sorted(east.users) == ["admin", "ann", "carl"]
+    assert sim.counters("copytwin")["writes"] == 1
+    with pytest.raises(ValueError):
+        sim.copy_instance("copysrc", "copytwin")
+
+
 def test_throttle_next_with_retry_after(api: Api, instance: Instance) -> None:
     instance.switches.throttle_next(2, retry_after=3)
     for _ in range(2):

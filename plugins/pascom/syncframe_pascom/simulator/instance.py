@@ -7,6 +7,7 @@ O(1); the serialised user list is cached until the next write.
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
 import secrets
@@ -80,6 +81,21 @@ class Instance:
 
     def user(self, login: str) -> User | None:
         return self._by_login.get(login)
+
+    def copy_as(self, name: str) -> "Instance":
+        """A new instance ``name`` with a copy of this one's users, devices, sessions,
+        extensions and password (same ids): the benchmark fills many instances with one
+        import instead of one each."""
+        with self._lock:
+            twin = Instance(name, password=self.password, pool=self.extensions.pool, username=self.username,
+                            roles=self.roles, strict_roles=self.strict_roles, seed_admin=False)
+            twin._by_id = copy.deepcopy(self._by_id)
+            twin._by_login = {user.login: user for user in twin._by_id.values()}
+            twin._next_user_id, twin._next_device_id, twin._next_session_id = (
+                self._next_user_id, self._next_device_id, self._next_session_id)
+            twin.extensions = copy.deepcopy(self.extensions)
+            twin._shape = self._shape
+            return twin
 
     def snapshot(self) -> list[User]:
         """Every user, ordered by id, taken under the lock."""

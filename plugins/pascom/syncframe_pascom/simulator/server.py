@@ -48,6 +48,14 @@ class PascomSimulator:
             self.instances[name] = instance
             return instance
 
+    def copy_instance(self, source: str, name: str) -> Instance:
+        """Add instance ``name`` as a copy of instance ``source`` (see :meth:`Instance.copy_as`)."""
+        with self._lock:
+            if name in self.instances:
+                raise ValueError(f"instance {name} exists")
+            twin = self.instances[name] = self.instances[source].copy_as(name)
+            return twin
+
     def instance(self, name: str) -> Instance:
         return self.instances[name]
 
