@@ -262,10 +262,13 @@ def build_rows(s: dict[str, Any]) -> list[Row]:
         tag = f"{cycles['connectors']} connectors × {cycles['users']} users, no-change cycle"
         for w, sv in zip(cycles["workers"], cycles["serve"]):
             n = w["processes"]
-            rows.append(Row("7", f"{tag}: {n} worker process(es), wall time", w["wall_s"], "s", note=f"{w['left']} jobs left, {w['failed_jobs']} failed"))
+            runs = ", ".join(f"{k} {v}" for k, v in sorted(w.get("statuses", {}).items()))
+            rows.append(Row("7", f"{tag}: {n} worker process(es), wall time", w["wall_s"], "s", note=f"{runs}; {w['left']} jobs left, {w['failed_jobs']} failed"))
             rows.append(Row("7", f"{tag}: serve --workers {n}, wall time", sv["wall_s"], "s", note=", ".join(f"{k} {v}" for k, v in sorted(sv["statuses"].items()))))
             if n > 1:
                 rows.append(Row("7", f"{tag}: speed-up of {n} worker processes over 1", w["speedup"], "×", note=f"serve --workers {n} over 1: {sv['speedup']}×"))
+        if "no_change_pascom_writes" in cycles:
+            rows.append(Row("7", f"{tag}: pascom writes over all cycles", cycles["no_change_pascom_writes"], "", 0, "=="))
     rows += _startup_rows(s.get("startup"))
     return rows
 

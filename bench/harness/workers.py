@@ -3,8 +3,9 @@
 ``connectors`` connectors read one Graph tenant of ``users`` users into their own
 pascom instance each (one simulator, one instance per connector), with the
 simulators' latency on. A throwaway PostgreSQL database holds the state and the
-queue. After an initial import (``serve --once``, not measured) nothing changes,
-and each measurement is one full cycle, every connector once:
+queue. After an initial import (one connector's ``syncframe run``, copied to the
+others: :func:`_register`; not measured) nothing changes, and each measurement is
+one full cycle, every connector once:
 
 - ``serve --once --workers N``: one process, N connectors at a time;
 - N ``syncframe worker`` processes (``--concurrency 1``): the cycle's runs are put in
@@ -23,6 +24,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,23 +61,57 @@ def _create_database() -> tuple[str, Callable[[], None]]:
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def _register(lab: Lab, state: str, connectors: int) -> list[str]:
-    from syncframe.state import StateStore
-
-    base = lab.profile_text()
+def _profile(lab: Lab, name: str) -> str:
+    """The bench profile pointed at pascom instance ``name``, with an interval far beyond the
+    measurement (only the runs the harness asks for happen)."""
     first = lab.pascom.profile_section()["url"]
-    names = []
+    text = lab.profile_text().replace(first, lab.pascom_sim.instance_url(name))
+    return text.replace('mode = "sync"', 'mode = "sync"\ninterval = "24h"')
+
+
+#: a connector's state after a run: its links, its source view and delta link, its target's system
+_PER_CONNECTOR = ("links", "source_view", "bookmarks", "connector_targets")
+
+
+def _register(lab: Lab, state: str, connectors: int, log: Log) -> list[str]:
+    """``connectors`` connectors in the state store, each as a real import left it.
+
+    Only the first imports (``syncframe run``, not measured); the others get a copy of its
+    pascom instance (the simulator's ``copy_instance``) and of its rows in the state store
+    under their own name and instance URL. One import instead of 200 keeps the scenario
+    within minutes; the measured no-change cycle then shows whether the copies are in step
+    (every run ``ok``, no pascom write).
+    """
+    from sqlalchemy import select
+
+    from syncframe.state import StateStore
+    from syncframe.state.models import Base
+
+    first_instance = lab.pascom.instance.name
+    names = [f"c{n:03d}" for n in range(connectors)]
     with StateStore.open(state) as store:
-        for n in range(connectors):
-            name = f"c{n:03d}"
-            instance = lab.pascom.instance.name if n == 0 else f"bench{n:03d}"
-            if n:
-                lab.pascom_sim.add_instance(instance, password=lab.pascom.instance.password, pool=range(1000, 2000))
-            url = lab.pascom_sim.instance_url(instance)
-            # an interval far beyond the measurement: only the runs the harness queues happen
-            text = base.replace(first, url).replace('mode = "sync"', 'mode = "sync"\ninterval = "24h"')
-            store.add_connector(name, text)
-            names.append(name)
+        store.add_connector(names[0], _profile(lab, first_instance))
+    t0 = time.perf_counter()
+    imported = run_measured(syncframe_argv("--state", state, "--json", "run", names[0], "--yes"), env=lab.environment(), timeout=600)
+    if imported.returncode:
+        raise RuntimeError(f"the import of {names[0]} failed: {imported.stderr[-1500:]}")
+    log(f"  {names[0]} imported {lab.pascom_user_count()} pascom users in {time.perf_counter() - t0:.1f} s; copying it to {connectors - 1} more")
+    first_system = lab.pascom_sim.instance_url(first_instance).lower()
+    with StateStore.open(state) as store, store.engine.begin() as connection:
+        tables = [Base.metadata.tables[t] for t in _PER_CONNECTOR]
+        rows = {t.name: [dict(r._mapping) for r in connection.execute(select(t).where(t.c.connector == names[0]))] for t in tables}
+        assert rows["links"] and rows["connector_targets"], "the import left no links"
+        for n, name in enumerate(names[1:], start=1):
+            instance = f"bench{n:03d}"
+            lab.pascom_sim.copy_instance(first_instance, instance)
+            store.add_connector(name, _profile(lab, instance))
+            system = lab.pascom_sim.instance_url(instance).lower()
+            for table in tables:
+                copies = [{**row, "connector": name} for row in rows[table.name]]
+                if table.name == "connector_targets":
+                    copies = [{**row, "system": row["system"].replace(first_system, system)} for row in copies]
+                    assert all(system in row["system"] for row in copies), (copies, system)
+                connection.execute(table.insert(), copies)
     return names
 
 
@@ -110,7 +146,21 @@ def _queue_cycle(conninfo: str, names: list[str]) -> None:
     asyncio.run(go())
 
 
+def _statuses_since(state: str, since: datetime) -> dict[str, int]:
+    """How the runs that started after ``since`` ended, by status."""
+    from syncframe.state import StateStore
+
+    statuses: dict[str, int] = {}
+    with StateStore.open(state) as store:
+        for run in store.runs(None, limit=100_000):
+            started = run.started_at if run.started_at.tzinfo else run.started_at.replace(tzinfo=timezone.utc)
+            if started >= since:
+                statuses[run.status] = statuses.get(run.status, 0) + 1
+    return statuses
+
+
 def _worker_cycle(lab: Lab, state: str, conninfo: str, names: list[str], processes: int, timeout: float) -> dict[str, Any]:
+    since = datetime.now(timezone.utc)
     _queue_cycle(conninfo, names)
     env = {**os.environ, **lab.environment()}
     argv = syncframe_argv("--state", state, "--json", "worker", "--concurrency", "1")
@@ -130,7 +180,7 @@ def _worker_cycle(lab: Lab, state: str, conninfo: str, names: list[str], process
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-    return {"processes": processes, "wall_s": round(wall, 3), "left": _run_jobs_left(conninfo), "failed_jobs": _failed_jobs(conninfo)}
+    return {"processes": processes, "wall_s": round(wall, 3), "left": _run_jobs_left(conninfo), "failed_jobs": _failed_jobs(conninfo), "statuses": _statuses_since(state, since)}
 
 
 def _serve_cycle(lab: Lab, state: str, workers: int, timeout: float) -> dict[str, Any]:
@@ -156,13 +206,10 @@ def worker_cycles(connectors: int, users: int, counts: list[int], graph_latency:
         with tempfile.TemporaryDirectory(prefix="sf-bench-workers-") as tmp:
             lab = Lab(users, graph_latency, pascom_latency, 8, Path(tmp)).start()
             try:
-                names = _register(lab, state, connectors)
+                names = _register(lab, state, connectors, log)
                 init = run_measured(syncframe_argv("--state", state, "worker", "--init"), timeout=300)
                 if init.returncode:
                     raise RuntimeError(f"worker --init failed: {init.stderr[-1500:]}")
-                t0 = time.perf_counter()
-                imported = _serve_cycle(lab, state, 8, timeout)  # setup, not measured
-                log(f"  {connectors} connectors x {users} users imported in {time.perf_counter() - t0:.1f} s ({imported['statuses']})")
                 lab.reset_counters()
                 serve = []
                 workers = []
@@ -173,7 +220,7 @@ def worker_cycles(connectors: int, users: int, counts: list[int], graph_latency:
                     w = _worker_cycle(lab, state, conninfo, names, n, timeout)
                     workers.append(w)
                     log(f"  {n} worker process(es): {w['wall_s']:.1f} s ({w['left']} jobs left, {w['failed_jobs']} failed)")
-                # the first instance's writes over every no-change cycle: none expected
+                # pascom writes of every instance over every no-change cycle: none expected
                 writes = lab.counts().get("pascom_writes")
             finally:
                 lab.stop()
@@ -188,8 +235,7 @@ def worker_cycles(connectors: int, users: int, counts: list[int], graph_latency:
         "users": users,
         "graph_latency_s": graph_latency,
         "pascom_latency_s": pascom_latency,
-        "import": imported,
         "serve": serve,
         "workers": workers,
-        "no_change_writes_first_instance": writes,
+        "no_change_pascom_writes": writes,
     }
