@@ -102,11 +102,15 @@ def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queu
 
     name = worker_name or f"{socket.gethostname()}:{os.getpid()}"
     # the run lock's holder names this worker: 'syncframe jobs' shows it for a running job
-    services = Services(store=app.store, pm=app.pm, on_event=on_event, holder=f"syncframe worker {name}")
+    services = Services(pm=app.pm, on_event=on_event, holder=f"syncframe worker {name}")
+
+    def open_store() -> None:
+        # inside the worker's loop: a state database that is away is waited for, not fatal
+        services.store = app.store
     # the pool: the listener, the heartbeat, the dispatch, and the job bookkeeping of each run
     queue_app = _queue_app(conninfo, settings, services, max_size=concurrency + 4)
     try:
-        code = asyncio.run(run_worker(queue_app, settings, services.stop, queues=queue_names, concurrency=concurrency, name=name, on_event=on_event))
+        code = asyncio.run(run_worker(queue_app, settings, services.stop, queues=queue_names, concurrency=concurrency, name=name, on_event=on_event, prepare=open_store))
     except SchemaMissing as exc:
         raise ConfigError(str(exc)) from exc
     ctx.exit(code)

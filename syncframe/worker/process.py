@@ -4,6 +4,8 @@
   (the engine's stop event, as in ``serve``), the worker unregisters and the
   process exits 0. A run stopped that way is recorded ``aborted`` and its job goes
   back in the queue (:class:`~.tasks.RunStopped`): another worker runs it again.
+- A database that does not answer at start is waited for the same way, so a
+  worker may start before its database (a container, a boot).
 - A lost database connection stops Procrastinate's worker (its heartbeat or
   listener fails); this loop starts it again after a pause, doubling up to a
   minute while the server stays away. Jobs it was running when the connection
@@ -54,10 +56,14 @@ async def run_worker(
     name: str | None = None,
     on_event: Callable[[dict[str, Any]], None] = lambda event: None,
     max_pause: float = 60.0,
+    prepare: Callable[[], None] = lambda: None,
 ) -> int:
     """Run one worker until SIGTERM/SIGINT (or ``stop`` is set); returns the exit code.
 
     :param stop: A ``threading.Event`` the runs watch: set, they stop between writes.
+    :param prepare: Called in a thread before each connection (opens the state store);
+        when it raises, the database is away and the worker tries again after a pause,
+        as for a lost queue connection: a worker may start before its database.
     """
     loop = asyncio.get_running_loop()
     current: asyncio.Task[None] | None = None
@@ -75,6 +81,9 @@ async def run_worker(
     try:
         while not stop.is_set():
             try:
+                await asyncio.to_thread(prepare)
+                if stop.is_set():
+                    break
                 async with app.open_async():
                     if not await schema_present(app):
                         raise SchemaMissing("the job queue's tables are missing: run 'syncframe worker --init' once")

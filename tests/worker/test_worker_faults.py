@@ -1,13 +1,15 @@
-"""A worker stopped or cut off from its database mid-run, on the real PostgreSQL server.
+"""A worker stopped or cut off from its database, on the real PostgreSQL server.
 
 - SIGTERM while a run writes: the run stops between two writes and is recorded
   ``aborted`` (never left ``running``), its journal matches what landed, its job
-  ends (never left ``doing``), the worker exits 0, and the next worker's dispatch
-  runs the connector again until it converges.
+  goes back in the queue (never left ``doing``), the worker exits 0, and the next
+  worker runs that job until the connector converges.
 - The database goes away mid-run (every connection of the worker dropped, new ones
   refused for a while, as in a server restart): a loopback TCP proxy in front of
   the server is cut and restored. The worker stays up, reconnects, and the
   connector converges; no job is left ``doing`` by a live worker.
+- A worker started while the database is away waits for it (SIGTERM ends the
+  wait at once, exit 0) and runs once it answers.
 """
 
 from __future__ import annotations
@@ -255,3 +257,38 @@ def test_a_worker_cut_off_from_its_database_mid_run_reconnects_and_converges(slo
     assert "running" not in statuses, statuses
     assert _run_jobs(slow_connector, "doing") == 0
 
+
+
+def test_a_worker_started_before_its_database_waits_for_it_and_sigterm_ends_the_wait(slow_connector: str, tmp_path: Path) -> None:
+    url = make_url(slow_connector)
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy.cut()  # the server is "down" from the start
+    started: list[subprocess.Popen[str]] = []
+    try:
+        waiting = _start(through_proxy, "waiting")
+        started.append(waiting)
+        time.sleep(4)  # it tries, and waits to try again
+        assert waiting.poll() is None
+        stopped_at = time.monotonic()
+        out, err = _stop(waiting, timeout=30)
+        took = time.monotonic() - stopped_at
+        assert waiting.returncode == 0, (out, err[-3000:])
+        assert took < 5, took
+        assert any(e["event"] == "reconnecting" and "cannot open the state store" in e["message"] for e in events(out)), out
+
+        patient = _start(through_proxy, "patient")
+        started.append(patient)
+        time.sleep(3)
+        proxy.restore()
+        with StateStore.open(slow_connector) as store:
+            _wait("the connector converged", lambda: [r.status for r in store.runs("slow")][:1] == ["ok"], 90, patient)
+        out, err = _stop(patient)
+        assert patient.returncode == 0, err[-3000:]
+        assert _logins(tmp_path) == EVERYONE
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        proxy.close()
