@@ -234,9 +234,13 @@ class Scheduler:
         self._emit(event)
 
     def _emit(self, event: dict[str, Any]) -> None:
-        """Hand an event to ``on_event`` with the time it happened (UTC, ISO 8601)."""
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-        self.on_event({"time": stamp, **event})
+        """Hand an event to ``on_event`` with the time it happened."""
+        self.on_event({"time": utc_stamp(), **event})
+
+
+def utc_stamp() -> str:
+    """Now, UTC, ISO 8601 to the second: the ``time`` of serve's and the worker's events."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @contextlib.contextmanager

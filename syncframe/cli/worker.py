@@ -94,11 +94,14 @@ def worker(ctx: click.Context, app: App, init_only: bool, concurrency: int, queu
             app.console.print("created the job queue's tables" if created else "the job queue's tables exist already")
         ctx.exit(EXIT_OK)
 
+    from ..serve import utc_stamp
+
     def on_event(event: dict[str, Any]) -> None:
+        event = {"time": utc_stamp(), **event}
         if app.json:
             click.echo(json.dumps(event, default=str, ensure_ascii=False))
         else:
-            app.console.print(_event_line(event))
+            app.console.print(f"[dim]{event['time']}[/] {_event_line(event)}")
 
     name = worker_name or f"{socket.gethostname()}:{os.getpid()}"
     # the run lock's holder names this worker: 'syncframe jobs' shows it for a running job

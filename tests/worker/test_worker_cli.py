@@ -104,6 +104,7 @@ def test_a_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(state: str, tmp
     assert len(target_accounts(tmp_path / "acme.db")) == 4
     ran = [e for e in events(out) if e["event"] == "run"]
     assert [(e["name"], e["job_id"], e["status"]) for e in ran] == [("acme", job_id, "ok")]
+    assert_same_keys(documented()["worker-run"], ran[0])  # the guide's example of the shape
     assert any(e["event"] == "stopping" for e in events(out))
     assert _cli(state, "jobs")[1] == "[]\n"  # done jobs leave the list
 

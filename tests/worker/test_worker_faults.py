@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
+from engine.test_json_shapes import assert_same_keys, documented
 from syncframe.cli import cli
 
 from syncframe.state import StateStore
@@ -250,7 +251,10 @@ def test_a_worker_cut_off_from_its_database_mid_run_reconnects_and_converges(slo
         proxy.close()
     assert worker.returncode == 0, err[-3000:]
     # Procrastinate's worker stopped when its listener lost the server; syncframe's loop started it again
-    assert any(e["event"] == "reconnecting" for e in events(out)), out[-3000:]
+    reconnects = [e for e in events(out) if e["event"] == "reconnecting"]
+    assert reconnects, out[-3000:]
+    assert_same_keys(documented()["worker-reconnecting"], reconnects[0])  # the guide's examples of the shapes
+    assert_same_keys(documented()["worker-deferred"], next(e for e in events(out) if e["event"] == "deferred"))
     assert waited < 60
     with StateStore.open(slow_connector) as store:
         statuses = [r.status for r in store.runs("slow", limit=1000)]
@@ -268,10 +272,14 @@ def test_a_worker_started_before_its_database_waits_for_it_and_sigterm_ends_the_
     try:
         waiting = _start(through_proxy, "waiting")
         started.append(waiting)
-        time.sleep(4)  # it tries, and waits to try again
-        assert waiting.poll() is None
+        assert waiting.stdout is not None
+        # it tries, and waits longer each time: 1, 2, 4, then 8 s
+        tries = [waiting.stdout.readline() for _ in range(4)]
+        assert [json.loads(line)["event"] for line in tries] == ["reconnecting"] * 4, tries
+        assert "retrying in 8s" in tries[-1]
         stopped_at = time.monotonic()
         out, err = _stop(waiting, timeout=30)
+        out = "".join(tries) + out
         took = time.monotonic() - stopped_at
         assert waiting.returncode == 0, (out, err[-3000:])
         assert took < 5, took
