@@ -266,7 +266,8 @@ def test_a_worker_cut_off_from_its_database_mid_run_reconnects_and_converges(slo
 def test_a_worker_started_before_its_database_waits_for_it_and_sigterm_ends_the_wait(slow_connector: str, tmp_path: Path) -> None:
     url = make_url(slow_connector)
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    # the test server trusts any password: one here shows that none reaches the worker's output
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port, password="pw-never-shown").render_as_string(hide_password=False)
     proxy.cut()  # the server is "down" from the start
     started: list[subprocess.Popen[str]] = []
     try:
@@ -284,6 +285,7 @@ def test_a_worker_started_before_its_database_waits_for_it_and_sigterm_ends_the_
         assert waiting.returncode == 0, (out, err[-3000:])
         assert took < 5, took
         assert any(e["event"] == "reconnecting" and "cannot open the state store" in e["message"] for e in events(out)), out
+        assert "pw-never-shown" not in out + err
 
         patient = _start(through_proxy, "patient")
         started.append(patient)
@@ -293,6 +295,7 @@ def test_a_worker_started_before_its_database_waits_for_it_and_sigterm_ends_the_
             _wait("the connector converged", lambda: [r.status for r in store.runs("slow")][:1] == ["ok"], 90, patient)
         out, err = _stop(patient)
         assert patient.returncode == 0, err[-3000:]
+        assert "pw-never-shown" not in out + err
         assert _logins(tmp_path) == EVERYONE
     finally:
         for proc in started:
