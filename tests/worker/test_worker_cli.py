@@ -109,6 +109,7 @@ def test_a_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(state: str, tmp
     assert _cli(state, "jobs")[1] == "[]\n"  # done jobs leave the list
 
 
+@pytest.mark.slow  # a worker process starts, runs and stops
 def test_jobs_lists_a_failed_run_with_its_connector(state: str, tmp_path: Path) -> None:
     write_identities(tmp_path / "acme.json", [], fail="the directory is down")
     _cli(state, "worker", "--init")
