@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from engine.test_json_shapes import assert_same_shape, documented
+from syncframe_msuser.sandbox import GraphSandbox
+from syncframe_pascom.sandbox import PascomSandbox
 
 from syncframe.cli import cli
 from syncframe.cli.sandbox import render_profile
-from syncframe_msuser.sandbox import GraphSandbox
-from syncframe_pascom.sandbox import PascomSandbox
 
 
 @pytest.fixture
@@ -52,12 +53,14 @@ def test_check_passes_for_a_granted_app(sim, profile, tmp_path) -> None:
         ("source", "configuration"), ("source", "sign-in"), ("source", "users"), ("source", "delta"),
     ]
     assert report["checks"][-1]["side"] == "target" and report["checks"][-1]["ok"]
+    assert_same_shape(documented()["check"], report)  # the guide's example of the shape
 
 
 def test_check_fails_with_the_missing_permission_and_exit_1(sim, profile, tmp_path) -> None:
     sim.grant_roles(sim.client_id, [])
     result = run(tmp_path, "--json", "check", "--profile", str(profile()))
     assert result.exit_code == 1
+    assert_same_shape(documented()["check"], json.loads(result.output))
     failed = [c for c in json.loads(result.output)["checks"] if not c["ok"]]
     assert failed[0]["name"] == "users" and "User.Read.All" in failed[0]["detail"] and "/adminconsent?client_id=" in failed[0]["detail"]
     assert sim.client_secret not in result.output
