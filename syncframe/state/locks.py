@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -35,7 +36,7 @@ from typing import Callable, Iterator
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from ..errors import LockedError, LockLostError
+from ..errors import LockedError, LockLostError, StateStoreError
 from .models import LockModel, utcnow
 
 log = logging.getLogger("syncframe.state")
@@ -226,13 +227,16 @@ def _verify_lease(read: SessionFactory, write: SessionFactory, held: HeldLock, l
 
 
 def _release_row(write: SessionFactory, held: HeldLock) -> None:
+    ending = sys.exc_info()[1]  # what ends the run, if it is ending by an error
     try:
         with write() as session:
             session.execute(delete(LockModel).where(LockModel.connector == held.connector, LockModel.token == held.token))
     except Exception as exc:
         # Not worth hiding the run's own outcome for: the lease expires (SQLite), the
-        # session ends (PostgreSQL), and a dead holder's row is taken over anyway.
-        log.warning("could not release the run lock of connector %r: %s", held.connector, exc)
+        # session ends (PostgreSQL), and a dead holder's row is taken over anyway. When the
+        # store failing is what ends the run, its one error line says it all already.
+        level = logging.DEBUG if isinstance(ending, StateStoreError) else logging.WARNING
+        log.log(level, "could not release the run lock of connector %r: %s", held.connector, exc)
 
 
 def _new_held(connector: str, holder: str | None) -> HeldLock:
