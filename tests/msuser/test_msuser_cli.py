@@ -102,8 +102,9 @@ def test_auth_failure_is_one_line_and_exit_1(sim, profile, tmp_path, monkeypatch
     assert "Traceback" not in result.output and "wrong-secret-value-123" not in result.output
 
 
-def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile, tmp_path) -> None:
+def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile, tmp_path, monkeypatch) -> None:
     """Issue 13.3: not "unavailable (SSLError) past the retry budget"."""
+    monkeypatch.delenv("COLUMNS", raising=False)  # as in a pipe: table cells are not wrapped
     result = run(tmp_path, "--json", "check", "--profile", str(profile(ca_bundle=None)))
     assert result.exit_code == 1
     # stdout only: the simulator logs the refused handshake on stderr
@@ -112,6 +113,11 @@ def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile,
     assert "set [source] ca_bundle" in sign_in["detail"] and "unavailable" not in sign_in["detail"]
     planned = run(tmp_path, "--json", "plan", "--profile", str(profile(ca_bundle=None)))
     assert planned.exit_code == 1 and "TLS verification of" in json.loads(planned.stdout)["error"]
+    # people's output prints the advice as it is (brackets are not markup) and says what stopped
+    for args in (["check"], ["plan"]):
+        shown = " ".join(run(tmp_path, *args, "--profile", str(profile(ca_bundle=None))).stdout.split())
+        assert "set [source] ca_bundle" in shown, shown
+    assert "The plan stopped:" in shown
 
 
 def test_a_missing_ca_is_named_a_tls_failure_for_graph(sim, make_source) -> None:
