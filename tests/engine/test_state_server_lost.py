@@ -94,8 +94,13 @@ def proxied(postgres_url: str) -> Iterator[tuple[str, CuttableProxy]]:
 
 @pytest.mark.slow  # a child process, cut off half way
 @pytest.mark.postgres
+@pytest.mark.parametrize(
+    "lease",
+    [None, "0.3"],
+    ids=["noticed-by-a-write", "noticed-by-the-lock-heartbeat"],  # a short lease: the heartbeat pings every 0.1 s
+)
 def test_a_run_whose_database_goes_away_stops_with_exit_7_and_the_next_run_converges(
-    ws: Workspace, postgres_url: str, proxied: tuple[str, CuttableProxy]
+    ws: Workspace, postgres_url: str, proxied: tuple[str, CuttableProxy], lease: str | None
 ) -> None:
     through_proxy, proxy = proxied
     ws.target_extra = {"latency": 0.05}
@@ -103,7 +108,7 @@ def test_a_run_whose_database_goes_away_stops_with_exit_7_and_the_next_run_conve
     ws.set_users([ident(n) for n in range(1, USERS + 1)])
     child = subprocess.Popen(
         [sys.executable, "-c", "from syncframe.cli import main; main()", "run", "--profile", str(ws.profile), "--yes"],
-        env={**os.environ, **ws.env(SYNCFRAME_STATE=through_proxy)},
+        env={**os.environ, **ws.env(SYNCFRAME_STATE=through_proxy, **({"SYNCFRAME_LOCK_LEASE_SECONDS": lease} if lease else {}))},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
