@@ -141,9 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         data["scenarios"]["sync"] = chains
 
     total = time.perf_counter() - started
-    notes.insert(0, f"Simulated latency: Graph and login {args.graph_latency * 1000:.0f} ms per request, pascom "
-                    f"{args.pascom_latency * 1000:.0f} ms per request; concurrency {args.concurrency}; the simulators share "
-                    f"the machine with the measured process.")
+    if only - {"startup", "planning"}:  # only these scenarios talk to the simulators
+        notes.insert(0, f"Simulated latency: Graph and login {args.graph_latency * 1000:.0f} ms per request, pascom "
+                        f"{args.pascom_latency * 1000:.0f} ms per request; concurrency {args.concurrency}; the simulators "
+                        f"share the machine with the measured process.")
     notes.append(f"Load average (1 min) before the run {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
                  f"(other work on the machine skews wall times).")
     data["meta"] = {
