@@ -3,6 +3,9 @@
 Machines get :meth:`Report.to_dict` with ``--json``; this module is what a person
 reads: counts, the changes (a few rows per kind for a large import), conflicts and
 held removals in full, failures one line per cause, and what to do next.
+
+Data (names, reasons, the services' messages) is escaped wherever it meets rich markup:
+"[source] ca_bundle" or a display name "Max [extern]" prints as it is, not as a style.
 """
 
 from __future__ import annotations
@@ -54,10 +57,6 @@ def _detail(item: PlanItem) -> str:
 
 def _login(item: PlanItem) -> str:
     return _fmt(item.login or (item.identity.username if item.identity is not None else None))
-
-
-# Data (names, reasons, the services' messages) is escaped wherever it meets rich markup:
-# "[source] ca_bundle" or a display name "Max [extern]" must print as it is, not as a style.
 
 
 def render_report(report: Report, console: Console, *, show_skipped: bool = False, rows_per_kind: int | None = ROWS_PER_KIND) -> None:
