@@ -141,6 +141,7 @@ def test_the_guide_s_rehearsal_runs_as_written(seeded_sandbox: dict, monkeypatch
     commands = guide_sandbox_commands()
     assert len(commands) >= 10 and ["sandbox", "user", "remove", "anna.berg@contoso.com"] in commands
     monkeypatch.chdir(seeded_sandbox["profile"].parent)  # the guide saves the profile as sandbox.toml here
+    monkeypatch.delenv("COLUMNS", raising=False)  # as in a pipe: table cells are not wrapped
     env = {**seeded_sandbox["env"], "SYNCFRAME_SANDBOX_CONTROL": str(seeded_sandbox["control"])}
     results = []
     for args in commands:
