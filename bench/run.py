@@ -50,7 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="Seconds the whole run may take (default: no limit). A size of scenarios 1-3 whose import, "
                         "projected linearly from the previous size's import, would overrun it is not run, and the "
                         "table says so.")
-    p.add_argument("--mode", help="Name of the results file and README section (default: full or quick).")
+    p.add_argument("--mode", help="Name of the results file and README section (default: full or quick; with --only, "
+                                  "the scenarios' names, e.g. startup).")
     p.add_argument("--no-readme", action="store_true", help="Do not rewrite the table in bench/README.md.")
     p.add_argument("--render", metavar="MODE", help="Measure nothing: rebuild the table of results/MODE.json and write it to the README.")
     return p.parse_args(argv)
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.render:
         return render_only(args.render)
-    mode = args.mode or ("quick" if args.quick else "full")
+    # a partial run (--only) must not overwrite the full or quick results: it gets its own file
+    mode = args.mode or ("-".join(sorted(args.only.split(","))) if args.only else ("quick" if args.quick else "full"))
     sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000,100000")).split(",")]
     plan_sizes = [int(s) for s in (args.plan_sizes or ("10000,20000" if args.quick else "100000,200000")).split(",")]
     sdk_users = args.sdk_users or (1000 if args.quick else 10000)
@@ -139,9 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         data["scenarios"]["sync"] = chains
 
     total = time.perf_counter() - started
-    notes.insert(0, f"Simulated latency: Graph and login {args.graph_latency * 1000:.0f} ms per request, pascom "
-                    f"{args.pascom_latency * 1000:.0f} ms per request; concurrency {args.concurrency}; the simulators share "
-                    f"the machine with the measured process.")
+    if only - {"startup", "planning"}:  # only these scenarios talk to the simulators
+        notes.insert(0, f"Simulated latency: Graph and login {args.graph_latency * 1000:.0f} ms per request, pascom "
+                        f"{args.pascom_latency * 1000:.0f} ms per request; concurrency {args.concurrency}; the simulators "
+                        f"share the machine with the measured process.")
     notes.append(f"Load average (1 min) before the run {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f} "
                  f"(other work on the machine skews wall times).")
     data["meta"] = {

@@ -44,7 +44,9 @@ def auth_command(app: App, name: str | None, profile_path: Path | None) -> None:
     if app.json:
         app.emit_json({"connector": connector.name, "source": connector.source_type, "ok": True, "message": message})
     else:
-        app.console.print(f"[green]✓[/] {message}")
+        from rich.markup import escape
+
+        app.console.print(f"[green]✓[/] {escape(message)}")
 
 
 def _run_checks(role: str, opener: Any) -> list[tuple[str, CheckResult]]:
@@ -82,11 +84,12 @@ def check_command(app: App, name: str | None, profile_path: Path | None) -> None
             }
         )
     else:
+        from rich.markup import escape
         from rich.table import Table
 
         table = Table("", "side", "check", "detail", title=f"syncframe check {connector.name}")
         for side, result in lines:
-            table.add_row("[green]✓[/]" if result.ok else "[red]✗[/]", side, result.name, result.detail)
+            table.add_row("[green]✓[/]" if result.ok else "[red]✗[/]", side, escape(result.name), escape(result.detail))
         app.console.print(table)
     if not ok:
         raise click.exceptions.Exit(ExitCode.FAILED)

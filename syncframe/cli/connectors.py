@@ -55,6 +55,7 @@ def connector_add(app: App, name: str, profile_path: Path, replace: bool) -> Non
 @pass_app
 def connector_list(app: App) -> None:
     """List the registered connectors."""
+    from rich.markup import escape
     from rich.table import Table
 
     from ..connector import load_profile
@@ -72,9 +73,9 @@ def connector_list(app: App) -> None:
     table = Table("name", "title", "source → target", "mode", "interval", title="connectors")
     for r in rows:
         if r["valid"]:
-            table.add_row(r["name"], r["title"], f"{r['source']} → {r['target']}", r["mode"], f"{r['interval']}s" if r["interval"] else "manual")
+            table.add_row(r["name"], escape(r["title"]), f"{r['source']} → {r['target']}", r["mode"], f"{r['interval']}s" if r["interval"] else "manual")
         else:
-            table.add_row(r["name"], f"[red]invalid: {r['error']}[/]", "", "", "")
+            table.add_row(r["name"], f"[red]invalid: {escape(r['error'])}[/]", "", "", "")
     app.console.print(table)
 
 

@@ -3,12 +3,16 @@
 Machines get :meth:`Report.to_dict` with ``--json``; this module is what a person
 reads: counts, the changes (a few rows per kind for a large import), conflicts and
 held removals in full, failures one line per cause, and what to do next.
+
+Data (names, reasons, the services' messages) is escaped wherever it meets rich markup:
+"[source] ca_bundle" or a display name "Max [extern]" prints as it is, not as a style.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
 
+from rich.markup import escape
 from rich.table import Table
 
 from ..engine.report import COUNT_KEYS, ErrorGroup
@@ -71,28 +75,28 @@ def render_report(report: Report, console: Console, *, show_skipped: bool = Fals
     if report.kind == "run":
         console.print("  " + _applied_line(report))
     if not report.complete and not report.error:
-        console.print(f"[yellow]The source read was incomplete:[/] {report.read_reason or 'no reason given'}")
+        console.print(f"[yellow]The source read was incomplete:[/] {escape(report.read_reason or 'no reason given')}")
 
     _render_items(report, console, show_skipped, rows_per_kind)
     render_notices(console, report.notices, report.notice_messages)
     held = report.held
     if report.listing_doubt:
-        console.print(f"[yellow]{held.count} write(s) held, the target's user list is in doubt:[/] {report.listing_doubt}")
+        console.print(f"[yellow]{held.count} write(s) held, the target's user list is in doubt:[/] {escape(str(report.listing_doubt))}")
         if held.release:
-            console.print(f"  If those accounts really were deleted: [bold]{held.release}[/]")
+            console.print(f"  If those accounts really were deleted: [bold]{escape(held.release)}[/]")
     elif held.count:
-        console.print(f"[yellow]{held.count} removal(s) held:[/] {held.reason}")
+        console.print(f"[yellow]{held.count} removal(s) held:[/] {escape(str(held.reason))}")
         if held.release:
-            console.print(f"  To release them after review: [bold]{held.release}[/]")
+            console.print(f"  To release them after review: [bold]{escape(held.release)}[/]")
         elif not held.releasable:
             console.print("  They stay held until a run reads the source completely.")
     if report.removals_withheld:
-        console.print(f"[yellow]No removals made:[/] {report.removals_withheld}")
+        console.print(f"[yellow]No removals made:[/] {escape(report.removals_withheld)}")
     render_error_groups(console, report.error_groups)
     if report.error:
-        console.print(f"[red]The run stopped:[/] {report.error}")
+        console.print(f"[red]The {report.kind} stopped:[/] {escape(report.error)}")
     for note in report.recovered:
-        console.print(f"[dim]recovered journal entry {note.get('journal_id')}: {note.get('note')}[/]")
+        console.print(f"[dim]recovered journal entry {note.get('journal_id')}: {escape(str(note.get('note')))}[/]")
     console.print(_verdict(report))
 
 
@@ -135,7 +139,7 @@ def _render_items(report: Report, console: Console, show_skipped: bool, rows_per
                 label += " [yellow](refused)[/]"
             elif item.error:
                 label += " [red](failed)[/]"
-            table.add_row(label, _login(item), _detail(item), item.error or item.reason)
+            table.add_row(label, escape(_login(item)), escape(_detail(item)), escape(item.error or item.reason or ""))
         console.print(table)
     if hidden:
         more = ", ".join(f"{n} more {kind}" for kind, n in hidden.items())
@@ -154,14 +158,14 @@ def render_error_groups(console: Console, groups: list[ErrorGroup] | list[Mappin
         if count > len(logins):
             names += f" and {count - len(logins)} more"
         label = "[yellow]refused[/]" if refused else "[red]failed[/]"
-        console.print(f"{label} {count} × {cause} — {names}")
+        console.print(f"{label} {count} × {escape(cause)} — {escape(names)}")
 
 
 def render_notices(console: Console, notices: Mapping[str, list[str]], messages: Mapping[str, str]) -> None:
     """One line per notice code: what people must do, and who."""
     for code, logins in (notices or {}).items():
         if logins:
-            console.print(f"[magenta]{(messages or {}).get(code, code)}:[/] " + ", ".join(logins))
+            console.print(f"[magenta]{escape((messages or {}).get(code, code))}:[/] " + escape(", ".join(logins)))
 
 
 def _verdict(report: Report) -> str:

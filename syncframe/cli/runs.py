@@ -246,6 +246,7 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         entries += [({"entry": "decision", **decision_dict(d)}, d.created_at) for d in decisions]
         app.emit_json([e for e, _ in sorted(entries, key=lambda pair: pair[1], reverse=True)])
         ctx.exit(ExitCode.OK)
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"runs of {name!r}" if name else "runs", header_style="bold")
@@ -253,7 +254,7 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         table.add_column(column, overflow="fold")
     for r in runs:
         counts = ", ".join(f"{k} {v}" for k, v in sorted((r.counts or {}).items()) if v and k != "noop") or "—"
-        table.add_row(str(r.id), r.connector, r.kind, r.mode, r.status, _when(r.started_at), _when(r.finished_at), counts, r.error or "")
+        table.add_row(str(r.id), r.connector, r.kind, r.mode, r.status, _when(r.started_at), _when(r.finished_at), counts, escape(r.error or ""))
     app.console.print(table)
     if not runs:
         app.console.print("No runs recorded yet.")
@@ -262,7 +263,7 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         for column in ("at", "connector", "decision", "about", "by", "applied in run"):
             made.add_column(column, overflow="fold")
         for d in decisions:
-            made.add_row(_when(d.created_at), d.connector, d.kind, d.subject, d.operator, str(d.consumed_run or "—"))
+            made.add_row(_when(d.created_at), d.connector, d.kind, escape(d.subject), escape(d.operator), str(d.consumed_run or "—"))
         app.console.print(made)
     ctx.exit(ExitCode.OK)
 
@@ -275,19 +276,20 @@ def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> No
     if app.json:
         app.emit_json({**_run_dict(run_row), "journal": [_journal_dict(j) for j in journal]})
         ctx.exit(ExitCode.OK)
+    from rich.markup import escape
     from rich.table import Table
 
     from .render import render_error_groups, render_notices
 
     app.console.print(f"run {run_row.id} of {run_row.connector!r}: {run_row.kind}, mode {run_row.mode}, [bold]{run_row.status}[/] (started {_when(run_row.started_at)}, finished {_when(run_row.finished_at)})")
     if run_row.error:
-        app.console.print(f"[red]error:[/] {run_row.error}")
+        app.console.print(f"[red]error:[/] {escape(run_row.error)}")
     summary = run_row.summary or {}
     render_notices(app.console, summary.get("notices") or {}, summary.get("notice_messages") or {})
     render_error_groups(app.console, summary.get("error_groups") or [])
     held = summary.get("held") or {}
     if held.get("count"):
-        app.console.print(f"[yellow]{held['count']} removal(s) held:[/] {held.get('reason')}")
+        app.console.print(f"[yellow]{held['count']} removal(s) held:[/] {escape(str(held.get('reason')))}")
     table = Table(header_style="bold")
     for column in ("#", "kind", "login", "state", "details"):
         table.add_column(column, overflow="fold")
@@ -297,7 +299,7 @@ def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> No
         if (j.item or {}).get("rename_from"):
             detail = f"login: {j.item['rename_from']} → {j.login}" + (f"; {detail}" if detail else "")
         note = j.error or ((j.result or {}).get("note") if j.state == "recovered" else "") or ""
-        table.add_row(str(j.seq), j.kind, j.login or j.source_id or "", j.state, "\n".join(x for x in (detail, note) if x))
+        table.add_row(str(j.seq), j.kind, escape(j.login or j.source_id or ""), j.state, escape("\n".join(x for x in (detail, note) if x)))
     app.console.print(table)
     ctx.exit(ExitCode.OK)
 

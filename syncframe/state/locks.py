@@ -24,6 +24,7 @@ import hashlib
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -35,7 +36,7 @@ from typing import Callable, Iterator
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from ..errors import LockedError, LockLostError
+from ..errors import LockedError, LockLostError, StateStoreError
 from .models import LockModel, utcnow
 
 log = logging.getLogger("syncframe.state")
@@ -75,6 +76,9 @@ class HeldLock:
     token: str = field(default_factory=lambda: uuid.uuid4().hex, repr=False)
     #: set when the heartbeat finds the lease taken over or the lock session gone
     lost: threading.Event = field(default_factory=threading.Event, repr=False)
+    #: why the lock session is gone when the whole store went with it (its server down):
+    #: the run then stops on the store's error (exit 7), not as if another run took over
+    store_failure: BaseException | None = field(default=None, repr=False)
     #: asks the database whether the lock is still ours (renewing a late lease)
     verify: Callable[[], bool] | None = field(default=None, repr=False)
     #: seconds after a confirmation (a renewal, or a verify) during which the lease
@@ -108,6 +112,8 @@ class HeldLock:
             else:
                 self.lost.set()
         if self.lost.is_set():
+            if self.store_failure is not None:
+                raise self.store_failure
             raise LockLostError(
                 f"lost the run lock of connector {self.connector!r} (another run took it over while this one "
                 f"was not renewing it, e.g. frozen past its lease); stopped before the next write"
@@ -180,7 +186,8 @@ class _Heartbeat:
                 continue
             if not still_ours:
                 self._held.lost.set()
-                log.error("lost the run lock of connector %r", self._held.connector)
+                if self._held.store_failure is None:  # else the run's one error line names the store
+                    log.error("lost the run lock of connector %r", self._held.connector)
                 return
             self._held.confirmed()
 
@@ -226,13 +233,16 @@ def _verify_lease(read: SessionFactory, write: SessionFactory, held: HeldLock, l
 
 
 def _release_row(write: SessionFactory, held: HeldLock) -> None:
+    ending = sys.exc_info()[1]  # what ends the run, if it is ending by an error
     try:
         with write() as session:
             session.execute(delete(LockModel).where(LockModel.connector == held.connector, LockModel.token == held.token))
     except Exception as exc:
         # Not worth hiding the run's own outcome for: the lease expires (SQLite), the
-        # session ends (PostgreSQL), and a dead holder's row is taken over anyway.
-        log.warning("could not release the run lock of connector %r: %s", held.connector, exc)
+        # session ends (PostgreSQL), and a dead holder's row is taken over anyway. When the
+        # store failing is what ends the run, its one error line says it all already.
+        level = logging.DEBUG if isinstance(ending, StateStoreError) else logging.WARNING
+        log.log(level, "could not release the run lock of connector %r: %s", held.connector, exc)
 
 
 def _new_held(connector: str, holder: str | None) -> HeldLock:
@@ -316,9 +326,21 @@ def _pg_beat(connection: Connection, write: SessionFactory, held: HeldLock, leas
     try:
         connection.scalar(text("SELECT 1"))
     except Exception:
+        held.store_failure = _store_failure(write)
         return False
     _renew(write, held, lease)  # informational on PostgreSQL: the session, not the row, is the lock
     return True
+
+
+def _store_failure(write: SessionFactory) -> BaseException | None:
+    """The store's own error when it does not answer either; None when only the lock's
+    session ended (terminated by an administrator: the lock is lost, the store is fine)."""
+    try:
+        with write() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _unlock(connection: Connection, key: int) -> None:

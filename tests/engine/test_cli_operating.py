@@ -156,3 +156,14 @@ def test_version_is_the_installed_distribution_s() -> None:
 
     result = CliRunner().invoke(cli, ["--version"])
     assert result.output.strip() == f"syncframe, version {importlib.metadata.version('syncframe')}"
+
+
+def test_brackets_in_directory_data_print_as_they_are(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A display name like "Anna [extern]" is data, not rich markup (it vanished from the table)."""
+    monkeypatch.delenv("COLUMNS", raising=False)  # as in a pipe: one line per row
+    ws.set_users([ident(1)])
+    assert ws.run().exit_code == 0
+    ws.set_users([ident(1, display_name="Anna [extern] [bold]")])
+    shown = ws.cli("plan", "--profile", str(ws.profile), json_output=False)
+    assert shown.exit_code == 3
+    assert "User 1 → Anna [extern] [bold]" in shown.stdout, shown.stdout

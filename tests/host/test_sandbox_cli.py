@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -26,9 +28,19 @@ from syncframe_pascom.sandbox import PascomSandbox
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[dict]:
     """A running ``syncframe sandbox`` child: its control file, profile file and environment."""
+    yield from _running_sandbox(tmp_path)
+
+
+@pytest.fixture
+def seeded_sandbox(tmp_path: Path) -> Iterator[dict]:
+    """``syncframe sandbox --users 50``, as the guide starts it."""
+    yield from _running_sandbox(tmp_path, "--users", "50")
+
+
+def _running_sandbox(tmp_path: Path, *options: str) -> Iterator[dict]:
     control = tmp_path / "sandbox.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "syncframe", "--json", "sandbox", "--control", str(control), "--seconds", "300"],
+        [sys.executable, "-m", "syncframe", "--json", "sandbox", "--control", str(control), "--seconds", "300", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -110,3 +122,33 @@ def test_the_target_sandbox_pool_grows_with_the_users_seeded() -> None:
         assert len(pool.pool) >= 2 * (len(scenario.identities) + len(scenario.accounts))
         numbers = {pool.next_free() for _ in range(1200)}
         assert None not in numbers and len(numbers) == 1200
+
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guide.md"
+
+
+def guide_sandbox_commands() -> list[list[str]]:
+    """The commands of the guide's section 12 in order, without the one starting the sandbox."""
+    section = GUIDE.read_text(encoding="utf-8").split("## 12. ", 1)[1].split("\n## ", 1)[0]
+    lines = [line.split("#", 1)[0].strip() for block in re.findall(r"```sh\n(.*?)```", section, re.S) for line in block.splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith("syncframe ") and not line.startswith("syncframe sandbox --users")]
+
+
+@pytest.mark.slow  # a sandbox child process and several runs
+def test_the_guide_s_rehearsal_runs_as_written(seeded_sandbox: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer pastes section 12 line by line: every command does its job (no usage error,
+    no unknown user), the run creates Anna, and the last plan shows her removal."""
+    commands = guide_sandbox_commands()
+    assert len(commands) >= 10 and ["sandbox", "user", "remove", "anna.berg@contoso.com"] in commands
+    monkeypatch.chdir(seeded_sandbox["profile"].parent)  # the guide saves the profile as sandbox.toml here
+    monkeypatch.delenv("COLUMNS", raising=False)  # as in a pipe: table cells are not wrapped
+    env = {**seeded_sandbox["env"], "SYNCFRAME_SANDBOX_CONTROL": str(seeded_sandbox["control"])}
+    results = []
+    for args in commands:
+        result = CliRunner().invoke(cli, ["--state", str(seeded_sandbox["state"]), *args], env=env, catch_exceptions=False)
+        assert result.exit_code in (0, 3), (args, result.stdout, result.stderr)
+        results.append((args, result))
+    created = next(r for a, r in results if a[0] == "run" and "anna@contoso.com" in r.stdout)
+    assert "create" in created.stdout
+    last_plan = results[-1][1]
+    assert results[-1][0][0] == "plan" and "missing from the source" in last_plan.stdout

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from engine.test_json_shapes import assert_same_shape, documented
+from syncframe_msuser.sandbox import GraphSandbox
+from syncframe_pascom.sandbox import PascomSandbox
 
 from syncframe.cli import cli
 from syncframe.cli.sandbox import render_profile
-from syncframe_msuser.sandbox import GraphSandbox
-from syncframe_pascom.sandbox import PascomSandbox
 
 
 @pytest.fixture
@@ -52,12 +53,14 @@ def test_check_passes_for_a_granted_app(sim, profile, tmp_path) -> None:
         ("source", "configuration"), ("source", "sign-in"), ("source", "users"), ("source", "delta"),
     ]
     assert report["checks"][-1]["side"] == "target" and report["checks"][-1]["ok"]
+    assert_same_shape(documented()["check"], report)  # the guide's example of the shape
 
 
 def test_check_fails_with_the_missing_permission_and_exit_1(sim, profile, tmp_path) -> None:
     sim.grant_roles(sim.client_id, [])
     result = run(tmp_path, "--json", "check", "--profile", str(profile()))
     assert result.exit_code == 1
+    assert_same_shape(documented()["check"], json.loads(result.output))
     failed = [c for c in json.loads(result.output)["checks"] if not c["ok"]]
     assert failed[0]["name"] == "users" and "User.Read.All" in failed[0]["detail"] and "/adminconsent?client_id=" in failed[0]["detail"]
     assert sim.client_secret not in result.output
@@ -99,8 +102,9 @@ def test_auth_failure_is_one_line_and_exit_1(sim, profile, tmp_path, monkeypatch
     assert "Traceback" not in result.output and "wrong-secret-value-123" not in result.output
 
 
-def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile, tmp_path) -> None:
+def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile, tmp_path, monkeypatch) -> None:
     """Issue 13.3: not "unavailable (SSLError) past the retry budget"."""
+    monkeypatch.delenv("COLUMNS", raising=False)  # as in a pipe: table cells are not wrapped
     result = run(tmp_path, "--json", "check", "--profile", str(profile(ca_bundle=None)))
     assert result.exit_code == 1
     # stdout only: the simulator logs the refused handshake on stderr
@@ -109,6 +113,11 @@ def test_a_missing_ca_is_named_a_tls_failure_for_the_login_service(sim, profile,
     assert "set [source] ca_bundle" in sign_in["detail"] and "unavailable" not in sign_in["detail"]
     planned = run(tmp_path, "--json", "plan", "--profile", str(profile(ca_bundle=None)))
     assert planned.exit_code == 1 and "TLS verification of" in json.loads(planned.stdout)["error"]
+    # people's output prints the advice as it is (brackets are not markup) and says what stopped
+    for args in (["check"], ["plan"]):
+        shown = " ".join(run(tmp_path, *args, "--profile", str(profile(ca_bundle=None))).stdout.split())
+        assert "set [source] ca_bundle" in shown, shown
+    assert "The plan stopped:" in shown
 
 
 def test_a_missing_ca_is_named_a_tls_failure_for_graph(sim, make_source) -> None:
