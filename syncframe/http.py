@@ -202,3 +202,29 @@ def _not_sent(exc: BaseException) -> bool:
 def _redact(url: str) -> str:
     """Drop the query string from a URL for logging (tokens may ride in it)."""
     return url.split("?", 1)[0]
+
+
+def connection_problem(exc: BaseException) -> str:
+    """What went wrong on the way to a service, in words an administrator can act on.
+
+    The exception's class name alone ("ConnectionError") says nothing about whether the
+    name did not resolve, nothing listened, or the answer was cut off.
+
+    :param exc: A ``requests`` transport error (not a TLS failure: name those apart).
+    """
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return "the host name does not resolve (DNS)"
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or isinstance(reason, urllib3.exceptions.ConnectTimeoutError) and not isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return "no answer to the connection attempt (connect timeout)"
+    if isinstance(reason, urllib3.exceptions.NewConnectionError):
+        if "refused" in str(reason).lower():
+            return "connection refused (nothing listens at that address and port)"
+        return "the connection could not be opened"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "no answer in time (read timeout)"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off"
+    if isinstance(exc, requests.ConnectionError):
+        return "the connection was closed or reset by the other side"
+    return type(exc).__name__

@@ -7,7 +7,7 @@ to simulate one, exactly as the bundled plugins use them:
 - HTTP: :class:`CASession` (a ``requests`` session with a CA bundle),
   :class:`RetryPolicy` / :class:`RetryStats` / :func:`send_with_retries` (429 and
   5xx with ``Retry-After`` and jittered backoff, bounded by a time budget),
-  :func:`retry_after_seconds`.
+  :func:`retry_after_seconds`, :func:`connection_problem` (a transport error in words).
 - Secrets: :func:`read_secret_file` / :func:`check_private` (a file only its owner
   can read, or a ``chmod 600`` error naming it).
 - Simulators: :class:`LoopbackServer` (a WSGI app over TLS on 127.0.0.1 with a
@@ -21,7 +21,7 @@ change in any release; a test keeps the bundled plugins to this list.
 
 from . import *  # noqa: F403 - the package's public names are part of the SDK
 from . import __all__ as _package_names
-from .http import RETRY_STATUSES, CASession, RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
+from .http import RETRY_STATUSES, CASession, RetryPolicy, RetryStats, connection_problem, retry_after_seconds, send_with_retries
 from .loopback import LoopbackServer, throwaway_ca
 from .secrets import check_private, read_secret_file
 
@@ -34,6 +34,7 @@ __all__ = [
     "RetryStats",
     "retry_after_seconds",
     "check_private",
+    "connection_problem",
     "read_secret_file",
     "send_with_retries",
     "throwaway_ca",

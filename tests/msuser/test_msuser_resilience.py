@@ -218,3 +218,21 @@ def test_an_access_token_that_expired_between_runs_is_renewed(sim, make_source, 
     assert second.complete and second.incremental and second.stats["requests"] == 2  # 401, then 200
     assert len([r for r in sim.requests if r.path.endswith("/oauth2/v2.0/token")]) == 2
     assert [r.status for r in sim.requests if r.path == "/v1.0/users/delta"][-2:] == [401, 200]
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_login_service_nobody_answers_says_connection_refused(sim, make_source, tenant) -> None:
+    closed = f"https://127.0.0.1:{_closed_port()}"
+    with pytest.raises(RetriableSyncError) as info:
+        read(make_source(authority_host=closed, policy=RetryPolicy(attempts=2, budget_seconds=5, sleep=lambda s: None)))
+    message = str(info.value)
+    assert "connection refused (nothing listens at that address and port)" in message
+    assert "ConnectionError" not in message

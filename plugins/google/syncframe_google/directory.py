@@ -24,7 +24,7 @@ from typing import Any, Iterator, Mapping
 import requests
 
 from syncframe import AuthenticationError, RetriableSyncError, SyncError
-from syncframe.sdk import RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
+from syncframe.sdk import RetryPolicy, RetryStats, connection_problem, retry_after_seconds, send_with_retries
 
 from .auth import DELEGATION_PATH, GoogleAuth
 
@@ -154,7 +154,7 @@ class DirectoryClient:
             )
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             self.stats.requests += 1 + self.stats.retry.retries - before
-            raise DirectoryUnavailable(f"cannot reach the Directory API at {self.base}: {exc.__class__.__name__}") from None
+            raise DirectoryUnavailable(f"cannot reach the Directory API at {self.base}: {connection_problem(exc)}") from None
         self.stats.requests += 1 + self.stats.retry.retries - before
         return response
 

@@ -26,7 +26,7 @@ import requests
 from msal.exceptions import MsalServiceError
 
 from syncframe import AuthenticationError, ConfigError, FatalSyncError, RetriableSyncError, SyncError, TokenStore
-from syncframe.sdk import CASession, RetryPolicy, RetryStats, check_private, read_secret_file, send_with_retries
+from syncframe.sdk import CASession, RetryPolicy, RetryStats, check_private, connection_problem, read_secret_file, send_with_retries
 
 from .clouds import Endpoints
 
@@ -310,7 +310,7 @@ class GraphAuth:
     def unavailable(self, exc: BaseException | None = None) -> SyncError:
         if isinstance(exc, requests.exceptions.SSLError):
             return tls_failure(self.endpoints.authority_host, exc)
-        what = f"HTTP {self.http.last_status}" if self.http.busy else (exc.__class__.__name__ if exc else "no answer")
+        what = f"HTTP {self.http.last_status}" if self.http.busy else (connection_problem(exc) if exc else "no answer")
         return RetriableSyncError(f"the sign-in service {self.endpoints.authority_host} is unavailable ({what}) past the retry budget")
 
     @property

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from syncframe import AuthenticationError, RetriableSyncError, SyncError
-from syncframe.sdk import RetryPolicy, RetryStats, retry_after_seconds, send_with_retries
+from syncframe.sdk import RetryPolicy, RetryStats, connection_problem, retry_after_seconds, send_with_retries
 
 from .auth import GraphAuth, tls_failure
 
@@ -210,7 +210,7 @@ class GraphClient:
             raise tls_failure(_origin(url), exc) from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             self.stats.requests += 1 + self.stats.retry.retries - before
-            raise GraphUnavailable(f"cannot reach Microsoft Graph at {path_of(url)}: {exc.__class__.__name__}") from None
+            raise GraphUnavailable(f"cannot reach Microsoft Graph at {_origin(url)}{path_of(url)}: {connection_problem(exc)}") from None
         self.stats.requests += 1 + self.stats.retry.retries - before
         if response.status_code >= 400:
             log.debug("Graph %s %s -> %s request-id=%s", method, path_of(url), response.status_code, response.headers.get("request-id"))
