@@ -167,3 +167,13 @@ def test_brackets_in_directory_data_print_as_they_are(ws: Workspace, monkeypatch
     shown = ws.cli("plan", "--profile", str(ws.profile), json_output=False)
     assert shown.exit_code == 3
     assert "User 1 → Anna [extern] [bold]" in shown.stdout, shown.stdout
+
+
+def test_check_on_plugins_without_checks_of_their_own_passes_on_opening(ws: Workspace) -> None:
+    # the test doubles offer no checks: that both sides open is what check can say
+    result = ws.cli("check", "--profile", str(ws.profile))
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert [(c["side"], c["name"], c["ok"]) for c in report["checks"]] == [("source", "opened", True), ("target", "opened", True)]
+
