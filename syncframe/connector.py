@@ -17,6 +17,7 @@ before anything is contacted.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from marshmallow import ValidationError
 from . import plugins as plugin_registry
 from .contracts import ConnectorContext, Source, Target, TokenStore
 from .errors import ConfigError
+from .removal import EXAMPLES, RemovalPolicy, parse_removal
 from .schemas import ProfileSchema
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -103,6 +105,11 @@ class Connector:
         return str(self.profile.get("upsert_disabled", "keep"))
 
     @property
+    def removal(self) -> RemovalPolicy:
+        """What a removal does to a leaver's account (``removal``; see :mod:`syncframe.removal`)."""
+        return parse_removal(self.profile.get("removal", "delete"))
+
+    @property
     def interval(self) -> int | None:
         """Seconds between automated runs, or None for manual runs only."""
         return self.profile.get("interval")
@@ -136,6 +143,7 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
     """
     check_name(name)
     data = parse_toml(text)
+    _refuse_target_removal(data, name)
     errors: dict[str, Any] = {}
     source_section = _plugin_section(data, "source", errors)
     target_section = _plugin_section(data, "target", errors)
@@ -159,6 +167,7 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
 
     source_config = _load_section(source_reg, source_section, "[source]", errors)
     target_config = _load_section(target_reg, target_section, "[target]", errors)
+    _check_target_can_disable(profile, target_reg, errors)
     if errors:
         raise ConfigError(f"connector {name!r}: the profile has errors", errors)
     profile = dict(profile)
@@ -168,6 +177,27 @@ def load_profile(text: str, pm: pluggy.PluginManager, name: str) -> Connector:
     profile["target"] = {"type": target_type, **target_config}
     assert source_reg is not None and target_reg is not None
     return Connector(name, profile, source_config, target_config, source_reg, target_reg, text)
+
+
+def _refuse_target_removal(data: Mapping[str, Any], name: str) -> None:
+    """``removal`` was a target option before every target got the leaver lifecycle:
+    an old profile is refused with one error naming the new place, not guessed at."""
+    section = data.get("target")
+    if isinstance(section, dict) and "removal" in section and "removal" not in data:
+        value = json.dumps(section["removal"] if isinstance(section["removal"], str) else "delete")
+        raise ConfigError(
+            f"connector {name!r}: `removal` moved from [target] to the top of the profile, beside `mode`: "
+            f"write removal = {value} above [source] and delete it from [target] ({EXAMPLES})"
+        )
+
+
+def _check_target_can_disable(profile: Mapping[str, Any], target_reg: plugin_registry.Registration | None, errors: dict[str, Any]) -> None:
+    """A removal that disables needs a target that can disable (``Target.can_disable``)."""
+    if target_reg is None or "removal" in errors:
+        return
+    policy = parse_removal(profile.get("removal", "delete"))
+    if policy.disable and not getattr(target_reg.factory, "can_disable", False):
+        errors["removal"] = [f"the target {target_reg.name!r} cannot disable accounts, so removal = {str(policy)!r} cannot be kept; use removal = \"delete\""]
 
 
 def _point_to_plugin_sections(errors: dict[str, Any], data: Mapping[str, Any], *regs: plugin_registry.Registration | None) -> None:

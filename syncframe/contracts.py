@@ -95,6 +95,10 @@ class Source(abc.ABC):
 class Target(abc.ABC):
     """A system users are written to."""
 
+    #: Whether the target can disable an account (DISABLE items): a profile whose
+    #: ``removal`` disables is refused at load for a target that cannot.
+    can_disable: bool = False
+
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
         self.config = config
         self.context = context
@@ -155,9 +159,13 @@ class Target(abc.ABC):
 
     @abc.abstractmethod
     def apply(self, item: PlanItem) -> Account | None:
-        """Carry out one write item (CREATE, UPDATE, RENAME, ADOPT, DELETE).
+        """Carry out one write item (CREATE, UPDATE, RENAME, ADOPT, DELETE, and DISABLE
+        when :attr:`can_disable`).
 
-        Returns the account as it stands afterwards (None after a delete). Raise
+        Returns the account as it stands afterwards (None after a delete). DISABLE
+        stops the account signing in and keeps everything else (pascom: its devices)
+        and returns it with ``enabled`` False; an UPDATE whose ``changes`` hold
+        ``enabled: [False, True]`` enables it again (a leaver who came back). Raise
 
         - :class:`syncframe.PermanentRecordError` when the target refused this user
           for good and wrote nothing (a validation error to a request it received

@@ -22,6 +22,7 @@ class ItemKind(str, enum.Enum):
     RENAME = "rename"      # linked user whose login must follow the source's username
     ADOPT = "adopt"        # existing, unlinked target user taken over (may rename and update too)
     DELETE = "delete"      # linked user missing from the source (mode sync only)
+    DISABLE = "disable"    # linked user missing from the source, disabled first (profile ``removal``)
     HELD = "held"          # a removal (or a create, while the target's list is in doubt) the guard stopped
     CONFLICT = "conflict"  # ambiguous match; nothing is written
     SKIP = "skip"          # out of scope or invalid; nothing is written
@@ -32,7 +33,9 @@ class ItemKind(str, enum.Enum):
 
 
 #: Kinds that write to the target when applied.
-WRITE_KINDS = frozenset({ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, ItemKind.ADOPT, ItemKind.DELETE})
+WRITE_KINDS = frozenset({ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, ItemKind.ADOPT, ItemKind.DELETE, ItemKind.DISABLE})
+#: Kinds that remove a user: the removal guard counts them, and they run last.
+REMOVAL_KINDS = frozenset({ItemKind.DELETE, ItemKind.DISABLE})
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ class PlanItem:
     candidates: list[str] = field(default_factory=list)
     #: follow-ups for people the target reported for this item (see :class:`Notice`)
     notices: list[Notice] = field(default_factory=list)
+    #: DISABLE: when the disabled account is due for deletion (ISO-8601; None: kept until released)
+    delete_due: str | None = None
     #: set by apply
     error: str | None = None
     applied: bool = False
@@ -203,6 +208,7 @@ class PlanItem:
             "rename_from": self.rename_from,
             "candidates": self.candidates,
             "notices": [dataclasses.asdict(n) for n in self.notices],
+            "delete_due": self.delete_due,
             "error": self.error,
             "applied": self.applied,
             "refused": self.refused,
@@ -222,6 +228,7 @@ class PlanItem:
             rename_from=data.get("rename_from"),
             candidates=list(data.get("candidates") or ()),
             notices=[Notice(str(n["code"]), str(n["message"])) for n in data.get("notices") or ()],
+            delete_due=data.get("delete_due"),
             error=data.get("error"),
             applied=bool(data.get("applied")),
             refused=bool(data.get("refused")),

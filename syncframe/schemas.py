@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
 from .model import Identity
+from .removal import parse_removal
 
 MAX_NAME = 256
 
@@ -174,6 +175,16 @@ class Duration(fields.Field):
         return parse_duration(value)
 
 
+class Removal(fields.Field):
+    """``removal``: "delete", "disable" or "disable, delete after <N>d" (kept as written, normalised)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
+        try:
+            return str(parse_removal(value))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class GuardSchema(Schema):
     """The removal guard: removals beyond these limits are held, not applied."""
 
@@ -200,3 +211,5 @@ class ProfileSchema(Schema):
     concurrency = fields.Integer(load_default=8, validate=validate.Range(min=1, max=64))
     protected_logins = fields.List(fields.String(), load_default=list)
     guard = fields.Nested(GuardSchema, load_default=lambda: GuardSchema().load({}))
+    #: what happens to a leaver's account (see :mod:`syncframe.removal`)
+    removal = Removal(load_default="delete")

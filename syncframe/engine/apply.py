@@ -34,7 +34,7 @@ import pluggy
 from ..contracts import ConnectorContext, Progress, Target, no_progress
 from ..errors import FatalSyncError, LockLostError, PermanentRecordError, SyncframeError
 from ..hooks import Hooks
-from ..model import Account, ItemKind, PlanItem
+from ..model import REMOVAL_KINDS, Account, ItemKind, PlanItem
 from .planner import SyncPlan
 
 if TYPE_CHECKING:
@@ -114,8 +114,8 @@ class Applier:
 
     def apply(self, plan: SyncPlan) -> ApplyResult:
         self._drop_links(plan)
-        writes = [i for i in plan.items if i.writes and i.kind is not ItemKind.DELETE]
-        deletes = [i for i in plan.items if i.kind is ItemKind.DELETE]
+        writes = [i for i in plan.items if i.writes and i.kind not in REMOVAL_KINDS]
+        deletes = [i for i in plan.items if i.kind in REMOVAL_KINDS]
         total = len(writes) + len(deletes)
         self._run(writes, plan, total)
         if deletes:
@@ -208,16 +208,19 @@ class Applier:
         else:
             account: Account | None = outcome
             item.applied = True
-            link = unlink = None
+            link = unlink = leaver = None
             if item.kind is ItemKind.DELETE:
                 unlink = item.source_id
+            elif item.kind is ItemKind.DISABLE:
+                # the account stays linked, so a user who comes back gets it again
+                leaver = (item.source_id, item.delete_due)
             elif item.source_id is not None:
                 target_id = account.target_id if account else item.target_id
                 login = account.login if account else item.login
                 origin = {ItemKind.CREATE: "created", ItemKind.ADOPT: "adopted"}.get(item.kind) or plan.link_origins.get(item.source_id, "adopted")
                 item.target_id = target_id
                 link = (item.source_id, str(target_id), str(login), origin)
-            self.store.journal_outcome(journal_id, ok=True, result=account.to_dict() if account else None, link=link, unlink=unlink)
+            self.store.journal_outcome(journal_id, ok=True, result=account.to_dict() if account else None, link=link, unlink=unlink, leaver=leaver)
             self.result.applied += 1
         try:
             self.hooks.item_applied(item, self.context)

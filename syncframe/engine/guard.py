@@ -1,7 +1,7 @@
 """The removal guard: partial data never becomes a deletion, and mass removals wait
 for a person.
 
-Removals (``DELETE`` items) apply only when
+Removals (``DELETE`` and ``DISABLE`` items, counted together) apply only when
 
 - the read was complete (``ReadResult.complete``); ``--allow-removals`` cannot
   override this: run again once the source reads completely;
@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Mapping
 
-from ..model import ItemKind, PlanItem
+from ..model import REMOVAL_KINDS, ItemKind, PlanItem
 
 DEFAULTS = {"max_per_run": 100, "max_percent": 10.0, "min_allowed": 5}
 
@@ -109,12 +109,12 @@ def apply_guard(
     :param listing: The target's list is in doubt: hold every create and removal.
     """
     if listing is not None:
-        stopped = [i for i in items if i.kind in (ItemKind.CREATE, ItemKind.DELETE)]
+        stopped = [i for i in items if i.kind is ItemKind.CREATE or i.kind in REMOVAL_KINDS]
         for item in stopped:
             item.reason = f"{item.reason}; held: the target's list is in doubt"
             item.kind = ItemKind.HELD
         return GuardResult(reason=listing.reason, held=len(stopped), release_count=listing.lost)
-    deletes = sorted((i for i in items if i.kind is ItemKind.DELETE), key=lambda i: (i.login or "", i.source_id or ""))
+    deletes = sorted((i for i in items if i.kind in REMOVAL_KINDS), key=lambda i: (i.login or "", i.source_id or ""))
     if not deletes:
         return GuardResult()
     s = {**DEFAULTS, **dict(settings or {})}

@@ -12,17 +12,21 @@ import contextlib
 import gc
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import pluggy
 
+from .. import clock
 from ..contracts import ConnectorContext, Target
 from ..errors import SkippableRecordError
 from ..hooks import Hooks
 from ..model import Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
+from ..removal import RemovalPolicy
 from ..schemas import describe_errors
 from .guard import GuardResult, apply_guard, check_listing
 from .index import TargetIndex, fold
+from .leavers import Leaver, comeback, disable_note, judge_leaver, leaver_of, waiting_for_deletion
 from .validate import validate
 
 
@@ -43,6 +47,8 @@ class SyncPlan(Plan):
     listing_doubt: str | None = None
     #: source ids whose removal waited for a release before this plan (``Link.held_since``)
     waiting: frozenset[str] = frozenset()
+    #: disabled leavers (and those this plan disables) waiting for deletion, soonest due first
+    leavers: list[Leaver] = field(default_factory=list)
 
 
 def full_view(read: ReadResult, previous: Mapping[str, Identity]) -> dict[str, Identity]:
@@ -92,6 +98,9 @@ class Planner:
     :param upsert_disabled: Mode upsert: ``keep`` a linked user disabled in the source
         as it is, or ``disable`` it (planned like any linked user, so the target's
         mapping of ``enabled`` decides).
+    :param removal: What a removal does (the profile's ``removal``): delete, or disable
+        first and delete when the grace period is over.
+    :param now: The time due dates are judged by (:func:`syncframe.clock.now` by default).
     """
 
     def __init__(
@@ -104,6 +113,8 @@ class Planner:
         guard: Mapping[str, Any] | None = None,
         protected_logins: Iterable[str] = (),
         upsert_disabled: str = "keep",
+        removal: RemovalPolicy = RemovalPolicy(),
+        now: datetime | None = None,
     ):
         self.name = name
         self.mode = mode
@@ -114,6 +125,8 @@ class Planner:
         self.guard = dict(guard or {})
         self.protected_logins = list(protected_logins)
         self.upsert_disabled = upsert_disabled
+        self.removal = removal
+        self.now = now or clock.now()
 
     def plan(
         self,
@@ -184,13 +197,14 @@ class Planner:
         candidates = self._collisions(candidates, items)
         for candidate in candidates:
             item = self._diff(candidate, index)
+            item = comeback(item, links.get(candidate.identity.source_id))
             if candidate.identity.source_id in disabling:
                 item.reason = f"{disabling[candidate.identity.source_id]}; mode upsert disables it (upsert_disabled = \"disable\"): {item.reason}"
             if item.kind in (ItemKind.CREATE, ItemKind.UPDATE, ItemKind.RENAME, ItemKind.ADOPT):
                 item.notices = list(self.target.notices(item))
             items.append(item)
 
-        self._removals(view, out_of_scope, index, items)
+        leavers = self._removals(view, out_of_scope, index, links, items)
         for source_id, target_id in sorted(index.stale.items()):
             if source_id not in view or source_id in out_of_scope:
                 fate = "the link is kept while the target's list is in doubt" if doubt else "the link is dropped"
@@ -221,6 +235,7 @@ class Planner:
             linked=len(links),
             listing_doubt=doubt.reason if doubt else None,
             waiting=waiting,
+            leavers=waiting_for_deletion(leavers, items),
         )
         return plan
 
@@ -352,8 +367,11 @@ class Planner:
             item.reason = f"{c.match.reason}: update {', '.join(sorted(changes))}"
         return item
 
-    def _removals(self, view: Mapping[str, Identity], out_of_scope: Mapping[str, str], index: TargetIndex, items: list[PlanItem]) -> None:
-        """Linked users missing from the view or out of scope: DELETE in mode sync."""
+    def _removals(self, view: Mapping[str, Identity], out_of_scope: Mapping[str, str], index: TargetIndex, links: Mapping[str, Any], items: list[PlanItem]) -> list[Leaver]:
+        """Linked users missing from the view or out of scope: in mode sync, DELETE, or
+        DISABLE first (``removal``); a disabled leaver is deleted once due. Returns the
+        disabled leavers still missing."""
+        leavers: list[Leaver] = []
         for source_id in sorted(index.links):
             if source_id in view and source_id not in out_of_scope:
                 continue
@@ -373,9 +391,19 @@ class Planner:
             elif self.mode != "sync":
                 item.reason = f"{why}; mode {self.mode} never removes users"
             else:
-                item.kind = ItemKind.DELETE
-                item.reason = f"{why}; linked by an earlier import of this connector: remove"
+                leaver = leaver_of(links.get(source_id), account)
+                if leaver is not None:
+                    leavers.append(judge_leaver(item, leaver, self.now))
+                elif self.removal.disable:
+                    item.kind = ItemKind.DISABLE
+                    due = self.removal.due(self.now)
+                    item.delete_due = due.isoformat() if due else None
+                    item.reason = f"{why}; linked by an earlier import of this connector: disable ({disable_note(due)})"
+                else:
+                    item.kind = ItemKind.DELETE
+                    item.reason = f"{why}; linked by an earlier import of this connector: remove"
             items.append(item)
+        return leavers
 
 
 def _held_note(account: Account, index: TargetIndex) -> str:

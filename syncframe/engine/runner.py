@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator
 
 import pluggy
 
+from .. import clock
 from ..contracts import ConnectorContext, Progress, Source, Target, no_progress
 from ..errors import LockLostError, StateStoreError, SyncError
 from ..exit_codes import ExitCode
@@ -313,6 +314,8 @@ class ConnectorRunner:
             guard=self.connector.guard,
             protected_logins=self.connector.protected_logins,
             upsert_disabled=self.connector.upsert_disabled,
+            removal=self.connector.removal,
+            now=clock.now(),
         )
         released = {login: f"{d.operator}, {d.created_at:%Y-%m-%d %H:%M} UTC" for login, d in self.store.pending_releases(self.name).items()}
         plan = planner.plan(read, previous, accounts, links, allow_removals=allow_removals, released_logins=released, foreign=foreign)

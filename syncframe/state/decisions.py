@@ -22,7 +22,7 @@ from .rows import DecisionRow
 
 #: what a decision can be (the web console also records who started a run, edited a
 #: connector or started a sign-in)
-DECISION_KINDS = ("release", "hold", "link", "unlink", "apply_plan", "run", "connector_add", "connector_edit", "authenticate")
+DECISION_KINDS = ("release", "hold", "link", "unlink", "apply_plan", "run", "connector_add", "connector_edit", "authenticate", "keep", "unkeep")
 
 
 class DecisionLog:

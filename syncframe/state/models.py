@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, false, DateTime, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -88,6 +88,12 @@ class LinkModel(Base):
     updated_at: Mapped[datetime]
     #: when the removal guard first held this link's removal; it then waits for a release
     held_since: Mapped[datetime | None]
+    #: a leaver: when its account was disabled (it stays linked, so a comeback gets it back)
+    disabled_at: Mapped[datetime | None]
+    #: when the disabled account is due for deletion (None: kept until released)
+    delete_due: Mapped[datetime | None]
+    #: a person keeps the disabled account indefinitely (``syncframe keep``)
+    kept: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (Index("ix_links_connector_target_id", "connector", "target_id"),)
 

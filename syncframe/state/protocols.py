@@ -95,6 +95,7 @@ class Journal(Protocol):
         error: str | None = None,
         link: tuple[str, str, str, str] | None = None,
         unlink: str | None = None,
+        leaver: tuple[str, str | None] | None = None,
     ) -> None: ...
 
     def unfinished_intents(self, connector: str) -> list[JournalRow]: ...
@@ -137,11 +138,22 @@ class Decisions(Protocol):
     def unlink_by_hand(self, connector: str, login: str, operator: str) -> DecisionRow: ...
 
 
+@runtime_checkable
+class Leavers(Protocol):
+    """Disabled leavers waiting for deletion, and people's decisions about them."""
+
+    def leavers(self, connector: str) -> list[Link]: ...
+
+    def release_leaver(self, connector: str, login: str, operator: str) -> DecisionRow: ...
+
+    def keep_leaver(self, connector: str, login: str, operator: str, keep: bool = True) -> DecisionRow: ...
+
+
 class RecoveryStore(Journal, LinkStore, Protocol):
     """What crash recovery reads and writes."""
 
 
-class Store(ConnectorCatalog, LinkStore, ReadState, RunHistory, Journal, TokenCaches, RunLocks, Decisions, Protocol):
+class Store(ConnectorCatalog, LinkStore, ReadState, RunHistory, Journal, TokenCaches, RunLocks, Decisions, Leavers, Protocol):
     """The whole state store."""
 
     def close(self) -> None: ...

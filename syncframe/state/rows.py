@@ -37,6 +37,12 @@ class Link:
     updated_at: datetime
     #: when the removal guard first held this link's removal (it waits for a release)
     held_since: datetime | None = None
+    #: a leaver's account was disabled then (None: an active user)
+    disabled_at: datetime | None = None
+    #: when the disabled account is due for deletion (None: kept until released)
+    delete_due: datetime | None = None
+    #: a person keeps the disabled account indefinitely (``syncframe keep``)
+    kept: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from ..errors import ConfigError, StateSettingsError, StateStoreError
 from . import database, locks, migrate
 from .admins import AdminAccounts
 from .decisions import DecisionLog
+from .leavers import LeaverLog, mark_leaver
 from .locks import HeldLock
 from .models import (
     BookmarkModel,
@@ -55,7 +56,7 @@ _VIEW_BATCH = 5000
 _ID_BATCH = 500
 
 
-class StateStore(DecisionLog, AdminAccounts, WebSessions):
+class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
     """The state of every connector. Open with :meth:`open`; close with :meth:`close`."""
 
     def __init__(self, url: str, engine: Engine):
@@ -374,11 +375,14 @@ class StateStore(DecisionLog, AdminAccounts, WebSessions):
         error: str | None = None,
         link: tuple[str, str, str, str] | None = None,
         unlink: str | None = None,
+        leaver: tuple[str, str | None] | None = None,
     ) -> None:
         """Record a write's outcome and, in the same transaction, the link change it made.
 
-        :param link: ``(source_id, target_id, login, origin)`` to create or update.
+        :param link: ``(source_id, target_id, login, origin)`` to create or update
+            (a leaver's link is active again).
         :param unlink: a source id whose link to drop.
+        :param leaver: ``(source_id, delete_due)``: its account was disabled now.
         """
         now = utcnow()
         with self._write() as session:
@@ -396,6 +400,8 @@ class StateStore(DecisionLog, AdminAccounts, WebSessions):
                 session.execute(
                     delete(LinkModel).where(LinkModel.connector == entry.connector, LinkModel.source_id == unlink)
                 )
+            if leaver is not None:
+                mark_leaver(session, entry.connector, *leaver)
 
     def unfinished_intents(self, connector: str) -> list[JournalRow]:
         """Intents with no outcome (a run died between its intent and its outcome), oldest first.
@@ -591,6 +597,8 @@ def _upsert_link(session: Session, connector: str, link: tuple[str, str, str, st
         )
     else:
         row.target_id, row.login, row.origin, row.updated_at = target_id, login, origin, now
+        row.disabled_at = row.delete_due = None  # a leaver who came back is active again
+        row.kept = False
     session.flush()
 
 
@@ -599,7 +607,7 @@ def _connector_row(row: ConnectorModel) -> ConnectorRow:
 
 
 def _link(row: LinkModel) -> Link:
-    return Link(row.source_id, row.target_id, row.login, row.origin, row.created_at, row.updated_at, row.held_since)
+    return Link(row.source_id, row.target_id, row.login, row.origin, row.created_at, row.updated_at, row.held_since, row.disabled_at, row.delete_due, bool(row.kept))
 
 
 def _run_row(row: RunModel) -> RunRow:
