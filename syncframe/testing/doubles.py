@@ -241,7 +241,10 @@ def target_accounts(path: str | Path) -> list[dict[str, Any]]:
 
 
 class FileTarget(Target):
-    """Accounts in a SQLite file; safe to call from several threads (one lock)."""
+    """Accounts in a SQLite file; safe to call from several threads (one lock).
+    Disabling sets the account's ``enabled`` field to false."""
+
+    can_disable = True
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
         super().__init__(config, context)
@@ -259,7 +262,7 @@ class FileTarget(Target):
     @staticmethod
     def _account(row: tuple[Any, ...]) -> Account:
         flds = json.loads(row[4])
-        return Account(target_id=str(row[0]), login=row[1], email=row[2], display_name=row[3], fields=flds, protected=bool(row[5]))
+        return Account(target_id=str(row[0]), login=row[1], email=row[2], display_name=row[3], enabled=bool(flds.get("enabled", True)), fields=flds, protected=bool(row[5]))
 
     def _select(self, where: str, args: tuple[Any, ...]) -> list[Account]:
         with self._lock:
@@ -317,6 +320,8 @@ class FileTarget(Target):
         flds = dict(current.fields)
         for key, (_old, new) in item.changes.items():
             flds[key] = new
+        if item.kind is ItemKind.DISABLE:
+            flds["enabled"] = False
         new_login = item.login if item.rename_from else current.login
         db.execute(
             "UPDATE accounts SET login = ?, email = ?, display_name = ?, fields = ? WHERE target_id = ?",
@@ -331,9 +336,12 @@ class FileTarget(Target):
 
 class MemoryTarget(Target):
     """Accounts in a dict, for benchmarks and unit tests in one process (not registered).
+    Disabling sets the account's ``enabled`` field to false.
 
     :param config: ``{"accounts": [Account, ...]}``
     """
+
+    can_disable = True
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext):
         super().__init__(config, context)
@@ -370,7 +378,10 @@ class MemoryTarget(Target):
             else:
                 current = self.accounts[str(item.target_id)]
                 flds = {**current.fields, **{k: new for k, (_old, new) in item.changes.items()}}
-                account = Account(current.target_id, item.login if item.rename_from else current.login, flds.get("email"), flds.get("display_name", ""), fields=flds)
+                if item.kind is ItemKind.DISABLE:
+                    flds["enabled"] = False
+                enabled = bool(flds.get("enabled", current.enabled))
+                account = Account(current.target_id, item.login if item.rename_from else current.login, flds.get("email"), flds.get("display_name", ""), enabled, fields=flds)
             self.accounts[account.target_id] = account
             return account
 

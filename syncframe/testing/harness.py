@@ -9,17 +9,21 @@ plugin goes through its registration and schema, as a profile would.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pluggy
 from marshmallow import ValidationError
 
+from .. import clock
 from ..contracts import ConnectorContext, MatchIndex, Target
 from ..errors import ConfigError
 from ..hookspecs import hookimpl
 from ..model import Account, Identity, ItemKind, Match, Plan, PlanItem, ReadResult
 from ..plugins import get_plugin_manager, sources, targets
+from ..removal import parse_removal
 from ..engine.planner import Planner
 from .doubles import MemoryTarget
 
@@ -72,6 +76,17 @@ class _AdoptMatcher:
         return Match(found[0], f"the conformance kit adopts {login!r}", rule="kit") if found else None
 
 
+@dataclass(frozen=True)
+class LeaverLink:
+    """A link whose account a DISABLE item disabled (what the state store records)."""
+
+    source_id: str
+    target_id: str
+    disabled_at: datetime
+    delete_due: datetime | None
+    kept: bool = False
+
+
 class Harness:
     """A directory held in memory, a target, and the links between them.
 
@@ -85,8 +100,8 @@ class Harness:
         self.context = context or connector_context()
         #: the directory the next plan reads (source id -> identity)
         self.directory: dict[str, Identity] = {}
-        #: source id -> target id, as the state store would keep them
-        self.links: dict[str, str] = {}
+        #: source id -> target id (or a :class:`LeaverLink`), as the state store would keep them
+        self.links: dict[str, Any] = {}
         #: source id -> login the matching rules are told to adopt
         self.adopt: dict[str, str] = {}
         pm.register(_AdoptMatcher(self.adopt), name="conformance-adopt")
@@ -98,10 +113,13 @@ class Harness:
     def remove(self, source_id: str) -> None:
         self.directory.pop(source_id, None)
 
-    def plan(self) -> Plan:
-        """Plan a complete read of the directory against the target as it is now."""
+    def plan(self, removal: str = "delete") -> Plan:
+        """Plan a complete read of the directory against the target as it is now.
+
+        :param removal: The profile's ``removal`` (``"disable, delete after 30d"``, say).
+        """
         read = ReadResult(tuple(self.directory.values()), complete=True)
-        planner = Planner(CONNECTOR, "sync", self.target, self.pm, self.context)
+        planner = Planner(CONNECTOR, "sync", self.target, self.pm, self.context, removal=parse_removal(removal))
         return planner.plan(read, {}, self.target.list_accounts(), self.links)
 
     def apply(self, item: PlanItem) -> Account | None:
@@ -115,6 +133,11 @@ class Harness:
             return
         if item.kind is ItemKind.DELETE:
             self.links.pop(item.source_id, None)
+        elif item.kind is ItemKind.DISABLE:
+            # the link stays, marked as a leaver, as the state store keeps it
+            target_id = account.target_id if account is not None else str(item.target_id)
+            due = datetime.fromisoformat(item.delete_due) if item.delete_due else None
+            self.links[item.source_id] = LeaverLink(item.source_id, target_id, clock.now(), due)
         elif account is not None:
             self.links[item.source_id] = account.target_id
 

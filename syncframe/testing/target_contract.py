@@ -164,11 +164,28 @@ class TargetContract(ContractBase):
         item = _only(harness.plan(), ItemKind.DELETE)
         result = harness.apply(item)
         found = target.find(account.login)
-        if result is None:
-            assert found is None, "apply(DELETE) returned None but find() still finds the account"
-            assert account.target_id not in {a.target_id for a in target.list_accounts()}
-        else:  # a target configured to disable rather than delete
-            assert not result.enabled and found is not None and not found.enabled, "a removal that keeps the account must disable it"
+        assert result is None, "apply(DELETE) must return None: the account is gone"
+        assert found is None, "apply(DELETE) returned None but find() still finds the account"
+        assert account.target_id not in {a.target_id for a in target.list_accounts()}
+
+    def test_a_disable_keeps_the_account_and_a_comeback_enables_it(self, harness: Harness, target: Target) -> None:
+        """``can_disable`` targets: a leaver's account is disabled, not deleted; when the
+        user comes back, the same account is enabled again (never created anew)."""
+        if not getattr(target, "can_disable", False):
+            pytest.skip("the target declares it cannot disable (can_disable = False)")
+        (user, account), _ = self._create(harness, 1, 2)
+        harness.remove(user.source_id)
+        item = _only(harness.plan("disable, delete after 30d"), ItemKind.DISABLE)
+        assert item.delete_due, "a DISABLE item under a grace period names its due date"
+        result = harness.apply(item)
+        found = target.find(account.login)
+        assert result is not None and not result.enabled, "apply(DISABLE) returns the account, disabled"
+        assert found is not None and found.target_id == account.target_id and not found.enabled
+        harness.put(user)
+        back = _only(harness.plan("disable, delete after 30d"), ItemKind.UPDATE, user.source_id)
+        again = harness.apply(back)
+        assert again is not None and again.target_id == account.target_id and again.enabled, "the comeback re-enables the same account"
+        assert target.find(account.login).enabled  # type: ignore[union-attr]
 
     def test_find_ignores_case(self, harness: Harness, target: Target) -> None:
         ((_, account),) = self._create(harness, 1)

@@ -125,6 +125,16 @@ class DeletesNothing(FileTarget):
         return None if item.kind is ItemKind.DELETE else super().apply(item)
 
 
+class DisablesByDeleting(FileTarget):
+    """Claims it can disable, but a DISABLE deletes the account (the devices are lost)."""
+
+    def apply(self, item):
+        if item.kind is ItemKind.DISABLE:
+            self._db.execute("DELETE FROM accounts WHERE target_id = ?", (int(item.target_id or 0),))
+            return None
+        return super().apply(item)
+
+
 class CaseSensitiveFind(FileTarget):
     def find(self, login):
         found = self._select("WHERE login = ? COLLATE BINARY", (login,))
@@ -161,6 +171,7 @@ TARGETS = {
     "honest": FileTarget, "holds_anyone": FileTarget, "recreates_on_create": RecreatesOnCreate, "shouts_names": ShoutsNames,
     "refuses_repeated_updates": RefusesRepeatedUpdates, "keeps_old_login": KeepsOldLogin,
     "adopts_without_renaming": AdoptsWithoutRenaming, "deletes_nothing": DeletesNothing,
+    "disables_by_deleting": DisablesByDeleting,
     "case_sensitive_find": CaseSensitiveFind, "no_notices": NoNotices, "racy": Racy,
 }
 
@@ -233,6 +244,7 @@ EXPECTED = {
     "keeps_old_login": "test_a_rename_keeps_the_account",
     "adopts_without_renaming": "test_an_adoption_renames_and_updates_in_one_apply",
     "deletes_nothing": "test_a_delete_removes_the_account",
+    "disables_by_deleting": "test_a_disable_keeps_the_account_and_a_comeback_enables_it",
     "case_sensitive_find": "test_find_ignores_case",
     "no_notices": "test_a_rename_keeps_the_account",
     "holds_anyone": "test_a_user_the_target_cannot_hold_is_a_skip",

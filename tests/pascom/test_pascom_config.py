@@ -29,7 +29,7 @@ def test_defaults():
     assert config["url"] == "https://pascom.cloud/acme"
     assert config["username"] == "moby"
     assert config["extension"] == "auto"
-    assert config["removal"] == "delete"
+    assert "removal" not in config  # the host's setting now (top level, beside mode)
     assert config["roles"] == [] and config["group_roles"] == {}
     assert config["timeout"] == 30 and config["max_retries"] == 5
 
@@ -72,12 +72,11 @@ def test_every_error_at_once():
     messages = errors(
         url="http://pascom.local/acme",
         password_env=None,
-        removal="archive",
         extension="business_phone",
         timeout=0,
         colour="blue",
     )
-    assert set(messages) == {"url", "password_env", "removal", "extension_digits", "timeout", "colour"}
+    assert set(messages) == {"url", "password_env", "extension_digits", "timeout", "colour"}
     assert "exactly one of password_env or password_file" in messages["password_env"][0]
 
 

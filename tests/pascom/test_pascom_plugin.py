@@ -54,14 +54,14 @@ client_secret_env = "GRAPH_SECRET"
 [target]
 type = "pascom"
 url = "http://pascom.cloud/acme"
-removal = "archive"
+timeout = 0
 passwort_env = "X"
 """
     with pytest.raises(ConfigError) as caught:
         load_profile(profile, get_plugin_manager(), "m365")
     lines = [line for line in caught.value.lines() if line.startswith("[target]")]
     assert any(line.startswith("[target].url: plain http://") for line in lines), lines
-    assert any(line.startswith("[target].removal:") for line in lines), lines
+    assert any(line.startswith("[target].timeout:") for line in lines), lines
     assert any(line.startswith("[target].passwort_env:") for line in lines), lines
     assert any(line.startswith("[target].password_env: give exactly one") for line in lines), lines
 
@@ -72,4 +72,4 @@ def test_the_microsoft365_template_fits_the_target_schema():
 
     pm = get_plugin_manager()
     connector = load_profile(templates(pm)["microsoft365"].text, pm, "m365")
-    assert connector.target_config["url"].startswith("https://") and connector.target_config["removal"] == "delete"
+    assert connector.target_config["url"].startswith("https://") and connector.removal.disable is False

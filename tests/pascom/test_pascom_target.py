@@ -217,11 +217,16 @@ def test_removal_deletes_by_default(target, instance):
     assert target.apply(delete_item(account)) is None
 
 
-def test_removal_can_disable(make_target, instance):
-    target = make_target(removal="disable")
+def test_disabling_keeps_the_user_and_its_devices(target, instance):
+    assert target.can_disable
     account = create(target, person(1))
-    after = target.apply(delete_item(account))
-    assert instance.user(account.login).enabled is False and after.enabled is False
+    devices = [d.id for d in instance.user(account.login).devices]
+    disable = delete_item(account)
+    disable.kind = ItemKind.DISABLE
+    after = target.apply(disable)
+    user = instance.user(account.login)
+    assert user.enabled is False and after.enabled is False and after.target_id == account.target_id
+    assert [d.id for d in user.devices] == devices and devices
     # the user comes back: the diff enables it again
     assert target.diff(after, target.desired(person(1))) == {"enabled": [False, True]}
 

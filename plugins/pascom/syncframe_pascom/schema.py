@@ -11,7 +11,6 @@ extension = "auto"                         # or "business_phone" / "mobile_phone
 extension_digits = 3                       # with a source attribute: its last N digits
 roles = ["Users"]                          # every synced user gets these roles
 group_roles = { "Sales" = "Sales Team" }   # source group -> role(s)
-removal = "delete"                         # or "disable"
 create_softphone = true                    # a softphone for every created or adopted user
 create_mobile = true                       # a mobile (app) device for every created or adopted user
 timeout = 30                               # seconds per request
@@ -97,7 +96,6 @@ class PascomTargetSchema(Schema):
     extension_digits = fields.Integer(load_default=None, validate=validate.Range(min=1, max=10))
     roles = RoleList(load_default=list)
     group_roles = fields.Dict(keys=fields.String(validate=validate.Length(min=1)), values=RoleList(), load_default=dict)
-    removal = fields.String(load_default="delete", validate=validate.OneOf(["delete", "disable"]))
     create_softphone = fields.Boolean(load_default=True)
     create_mobile = fields.Boolean(load_default=True)
     timeout = fields.Float(load_default=30.0, validate=validate.Range(min=1, max=600))

@@ -39,7 +39,8 @@ from .schema import check_ca_bundle, password_reference, read_password
 
 
 class PascomTarget(Target):
-    """Writes users into one pascom instance.
+    """Writes users into one pascom instance. Disabling clears the account's enabled
+    flag; its devices, extension and voicemail stay.
 
     :param config: The validated ``[target]`` section (see :mod:`syncframe_pascom.schema`).
     :param context: The connector being served.
@@ -47,6 +48,8 @@ class PascomTarget(Target):
     :raises ConfigError: when the password reference or the CA bundle cannot be read
         (before any request).
     """
+
+    can_disable = True
 
     def __init__(self, config: Mapping[str, Any], context: ConnectorContext, *, sleep: Callable[[float], None] = time.sleep):
         super().__init__(config, context)
@@ -58,7 +61,6 @@ class PascomTarget(Target):
             self.log.warning("[target] insecure = true: the pascom REST password travels unencrypted to %s", self.base_url)
         self.username = str(config.get("username") or "moby")
         self.rules = MappingRules.from_config(config)
-        self.removal = config.get("removal", "delete")
         #: logins never touched: the configured ones and the REST user itself
         self.protected_logins = frozenset({self.username.lower(), *(l.lower() for l in config.get("protected_logins") or ())})
         admin_roles = config.get("admin_roles")
@@ -132,6 +134,8 @@ class PascomTarget(Target):
                 return self._change(item)
             if item.kind is ItemKind.DELETE:
                 return self._remove(item)
+            if item.kind is ItemKind.DISABLE:
+                return self._disable(item)
         except ValueError as exc:  # a desired field pascom has no place for
             raise PermanentRecordError(f"{item.login}: {exc}") from None
         raise PermanentRecordError(f"the pascom target does not apply {item.kind.value} items")
@@ -279,15 +283,21 @@ class PascomTarget(Target):
             return self.client.get_identity(login) or obj
         return obj
 
-    def _remove(self, item: PlanItem) -> Account | None:
+    def _removed_login(self, item: PlanItem) -> str:
         account = item.account
         login = account.login if account else item.login
         if not login:
             raise PermanentRecordError("the plan item names no pascom login")
         self._refuse_protected(login, account)
-        if self.removal == "delete":
-            self.client.delete_identity(login)
-            return None
+        return login
+
+    def _remove(self, item: PlanItem) -> None:
+        self.client.delete_identity(self._removed_login(item))
+        return None
+
+    def _disable(self, item: PlanItem) -> Account | None:
+        """The enabled flag off: no sign-in; devices, extension and voicemail stay."""
+        login = self._removed_login(item)
         try:
             obj = self.client.disable_identity(login)
         except PascomApiError as err:
