@@ -92,7 +92,9 @@ def connector_show(app: App, name: str) -> None:
     info = {
         "name": name,
         "profile": row.profile_text,
+        "removal": _removal(row.profile_text),
         "linked_users": len(links),
+        "waiting_for_deletion": sum(1 for link in links.values() if link.disabled_at is not None),
         "has_bookmark": app.store.get_bookmark(name) is not None,
         "last_run": None if not runs else {"id": runs[0].id, "status": runs[0].status, "started_at": runs[0].started_at, "counts": runs[0].counts},
     }
@@ -102,9 +104,20 @@ def connector_show(app: App, name: str) -> None:
     # the state as TOML comments and the profile verbatim (no wrapping): the output,
     # piped to a file, is a profile that loads again
     click.echo(f"# connector {name}: {info['linked_users']} linked users, bookmark: {'yes' if info['has_bookmark'] else 'no'}")
+    click.echo(f"# removal: {info['removal']}; {info['waiting_for_deletion']} disabled account(s) waiting for deletion ('syncframe history {name}' lists them)")
     if runs:
         click.echo(f"# last run #{runs[0].id}: {runs[0].status} at {runs[0].started_at}")
     click.echo(row.profile_text.rstrip("\n"))
+
+
+def _removal(profile_text: str) -> str:
+    """The profile's ``removal`` as written (the default when absent or unreadable)."""
+    import tomllib
+
+    try:
+        return str(tomllib.loads(profile_text).get("removal", "delete"))
+    except tomllib.TOMLDecodeError:
+        return "delete"
 
 
 @connector_group.command("remove")

@@ -1,4 +1,4 @@
-"""Decisions a person makes: ``release``, ``hold``, ``link``, ``unlink``.
+"""Decisions a person makes: ``release``, ``hold``, ``keep``, ``link``, ``unlink``.
 
 Each is recorded with the operator's name (``--as NAME``, else ``$USER``) and the
 time, and ``history`` lists them beside the runs.
@@ -68,14 +68,22 @@ def release(app: App, name: str, logins: tuple[str, ...], release_all: bool, ope
     The command plans first (nothing is written) and refuses a login whose removal
     is not held now. A released user who is back in the directory by the next run
     is not removed. 'syncframe hold' takes a release back.
+
+    A disabled leaver waiting for deletion (removal = "disable, delete after ...")
+    is made due now instead: the next run deletes it, through the removal guard.
     """
     if not logins and not release_all:
         raise click.UsageError("name the logins to release, or give --all")
     from ..operations import release_removals
 
-    held = _held_logins(app, name)
     who = operator_name(operator)
-    rows = release_removals(app.store, name, held, None if release_all else logins, who)
+    disabled = {leaver.login.lower() for leaver in app.store.leavers(name)}
+    due_now = [login for login in logins if login.lower() in disabled]
+    held_ones = [login for login in logins if login.lower() not in disabled]
+    rows = [app.store.release_leaver(name, login, who) for login in due_now]
+    if held_ones or release_all:
+        held = _held_logins(app, name)
+        rows += release_removals(app.store, name, held, None if release_all else held_ones, who)
     _report(app, rows, f"Released {len(rows)} removal(s) of {name} for its next run ({who}): {', '.join(r.subject for r in rows) or 'none held'}.")
 
 
@@ -93,6 +101,29 @@ def hold(app: App, name: str, logins: tuple[str, ...], operator: str | None) -> 
     who = operator_name(operator)
     rows = [app.store.record_decision(name, "hold", login.lower(), who) for login in logins]
     _report(app, rows, f"Held again ({who}): {', '.join(r.subject for r in rows)}.")
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("logins", nargs=-1, required=True)
+@click.option("--undo", is_flag=True, help="Stop keeping them: their due date applies again (a past one: the next run deletes them).")
+@_operator_option
+@pass_app
+def keep(app: App, name: str, logins: tuple[str, ...], undo: bool, operator: str | None) -> None:
+    """Keep disabled leavers of connector NAME disabled indefinitely (never deleted).
+
+    Only accounts a removal disabled (removal = "disable, delete after ...") can be
+    kept; 'syncframe history NAME' lists them with their due dates. A kept user who
+    comes back in the directory is enabled again as usual.
+    """
+    disabled = {leaver.login.lower() for leaver in app.store.leavers(name)}
+    unknown = [login for login in logins if login.lower() not in disabled]
+    if unknown:  # nothing is recorded unless every login is a disabled leaver
+        raise ConfigError(f"no disabled leaver of connector {name!r}: {', '.join(unknown)} ('syncframe history {name}' lists them)")
+    who = operator_name(operator)
+    rows = [app.store.keep_leaver(name, login, who, keep=not undo) for login in logins]
+    what = "No longer kept; their due dates apply again" if undo else "Kept disabled indefinitely"
+    _report(app, rows, f"{what} ({who}): {', '.join(r.subject for r in rows)}.")
 
 
 @cli.command()

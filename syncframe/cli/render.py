@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..engine.report import COUNT_KEYS, ErrorGroup
+from .waiting import render_waiting
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,6 +30,7 @@ _STYLE = {
     "rename": "magenta",
     "adopt": "blue",
     "delete": "red",
+    "disable": "red",
     "held": "yellow",
     "conflict": "yellow",
     "skip": "dim",
@@ -79,6 +81,7 @@ def render_report(report: Report, console: Console, *, show_skipped: bool = Fals
 
     _render_items(report, console, show_skipped, rows_per_kind)
     render_notices(console, report.notices, report.notice_messages)
+    render_waiting(console, report.waiting_for_deletion)
     held = report.held
     if report.listing_doubt:
         console.print(f"[yellow]{held.count} write(s) held, the target's user list is in doubt:[/] {escape(str(report.listing_doubt))}")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
+from .. import clock
 from ..errors import ConfigError
 from ..exit_codes import ExitCode
 from . import App, cli, pass_app
@@ -240,11 +241,14 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         return
     runs = app.store.runs(name, limit=limit)
     decisions = app.store.decisions(name, limit=limit)
+    waiting = _waiting_for_deletion(app, name)
     if app.json:
-        # runs and people's decisions in one list, newest first; "entry" tells them apart
+        # runs and people's decisions in one list, newest first; "entry" tells them apart;
+        # the accounts waiting for deletion (as of now) come first
         entries = [({"entry": "run", **_run_dict(r)}, r.started_at) for r in runs]
         entries += [({"entry": "decision", **decision_dict(d)}, d.created_at) for d in decisions]
-        app.emit_json([e for e, _ in sorted(entries, key=lambda pair: pair[1], reverse=True)])
+        leavers = [{"entry": "waiting_for_deletion", **w} for w in waiting]
+        app.emit_json(leavers + [e for e, _ in sorted(entries, key=lambda pair: pair[1], reverse=True)])
         ctx.exit(ExitCode.OK)
     from rich.markup import escape
     from rich.table import Table
@@ -265,7 +269,19 @@ def history(ctx: click.Context, app: App, name: str | None, run_id: int | None, 
         for d in decisions:
             made.add_row(_when(d.created_at), d.connector, d.kind, escape(d.subject), escape(d.operator), str(d.consumed_run or "—"))
         app.console.print(made)
+    from .waiting import render_waiting
+
+    render_waiting(app.console, waiting)
     ctx.exit(ExitCode.OK)
+
+
+def _waiting_for_deletion(app: App, name: str | None) -> list[dict[str, Any]]:
+    """Disabled leavers of one connector (or of all), with their due dates as of now."""
+    from ..engine.leavers import recorded_leavers
+
+    names = [name] if name else [c.name for c in app.store.list_connectors()]
+    now = clock.now()
+    return [{"connector": n, **leaver.to_dict()} for n in names for leaver in recorded_leavers(app.store.leavers(n), now)]
 
 
 def _show_run(ctx: click.Context, app: App, run_id: int, name: str | None) -> None:

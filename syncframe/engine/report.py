@@ -11,13 +11,17 @@ The JSON document (``kind`` is ``plan`` or ``run``)::
       "exit_code": 0,
       "complete": true, "incremental": false, "read_reason": null, "read_stats": {...},
       "counts": {"create": 1, "update": 0, "rename": 0, "adopt": 0, "delete": 0,
-                 "held": 0, "conflict": 0, "skip": 0, "noop": 3, "error": 0},
+                 "disable": 0, "held": 0, "conflict": 0, "skip": 0, "noop": 3, "error": 0},
       "notices": {"<code>": ["login", ...]},   # the target's follow-ups for people
                                         # (recovered writes of a killed run included)
       "notice_messages": {"<code>": "what to do"},
       "bookmark": true,                 # did the bookmark (and saved view) advance
       "held": {"count": 0, "reason": null, "releasable": true, "release": null},
       "listing_doubt": null,            # why the target's list was not believed, if it was not
+      "waiting_for_deletion": [{"login", "source_id", "target_id", "disabled_at", "delete_due",
+                                "kept", "state"}],   # disabled leavers, soonest due first; state:
+                                        # waiting | kept | undated | due (deleted by this run) |
+                                        # disabling (disabled by this run)
       "conflicts": [{"source_id", "username", "login", "reason", "candidates"}],
       "changes": [{"kind", "login", "rename_from", "changes": {field: [old, new]}, "applied"}],
       "items": [PlanItem.to_dict(), ...],   # every item except NOOP
@@ -44,7 +48,7 @@ from ..model import ItemKind, PlanItem
 from .apply import ApplyResult
 from .planner import SyncPlan
 
-COUNT_KEYS = ("create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "noop", "error")
+COUNT_KEYS = ("create", "update", "rename", "adopt", "delete", "disable", "held", "conflict", "skip", "noop", "error")
 #: logins named per error cause; the count says how many there are in all
 LOGINS_PER_CAUSE = 5
 
@@ -126,6 +130,8 @@ class Report:
     held: HeldRemovals = field(default_factory=HeldRemovals)
     #: why the target's list of accounts was not believed (creates and removals held)
     listing_doubt: str | None = None
+    #: disabled leavers waiting for deletion (``Leaver.to_dict``), soonest due first
+    waiting_for_deletion: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     #: every item except NOOP
@@ -227,6 +233,7 @@ def build_report(
         bookmark=bookmark,
         held=_held(plan, release),
         listing_doubt=plan.listing_doubt if plan is not None else None,
+        waiting_for_deletion=_waiting(plan, kind),
         conflicts=[
             Conflict(i.source_id, _username(i), i.login, i.reason, tuple(i.candidates)) for i in items if i.kind is ItemKind.CONFLICT
         ],
@@ -287,6 +294,23 @@ def _notice_messages(plan: SyncPlan | None, recovered: list[Any]) -> dict[str, s
     for r in recovered:
         for notice in getattr(r, "notices", ()):
             out.setdefault(notice.code, notice.message)
+    return out
+
+
+def _waiting(plan: SyncPlan | None, kind: str) -> list[dict[str, Any]]:
+    """The leavers waiting for deletion; after a run, without those it deleted and with
+    only the disables that landed."""
+    if plan is None:
+        return []
+    items = {i.source_id: i for i in plan.items if i.source_id}
+    out = []
+    for leaver in plan.leavers:
+        item = items.get(leaver.source_id)
+        if kind == "run" and item is not None and item.kind is ItemKind.DELETE and item.applied:
+            continue
+        if kind == "run" and leaver.state == "disabling" and not (item is not None and item.applied):
+            continue
+        out.append(leaver.to_dict())
     return out
 
 

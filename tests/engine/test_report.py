@@ -29,8 +29,8 @@ def test_json_report_shape(ws: Workspace) -> None:
     for key in ("name", "mode", "counts", "notices", "bookmark", "items", "errors", "held", "conflicts", "status", "exit_code", "run_id"):
         assert key in report
     assert report["name"] == "contoso" and report["mode"] == "sync" and report["kind"] == "run"
-    assert set(report["counts"]) == {"create", "update", "rename", "adopt", "delete", "held", "conflict", "skip", "noop", "error"}
-    assert report["counts"] == {"create": 1, "update": 0, "rename": 1, "adopt": 1, "delete": 0, "held": 0, "conflict": 1, "skip": 1, "noop": 0, "error": 0}
+    assert set(report["counts"]) == {"create", "update", "rename", "adopt", "delete", "disable", "held", "conflict", "skip", "noop", "error"}
+    assert report["counts"] == {"create": 1, "update": 0, "rename": 1, "adopt": 1, "delete": 0, "disable": 0, "held": 0, "conflict": 1, "skip": 1, "noop": 0, "error": 0}
     assert report["notices"].get("renamed", []) == ["user2@contoso.com"]
     assert report["bookmark"] is True and report["errors"] == [] and report["exit_code"] == 0
     conflict = report["conflicts"][0]

@@ -1,0 +1,181 @@
+"""Leavers through the CLI against the Graph and pascom simulators (issue 21).
+
+With ``removal = "disable, delete after 30d"`` a user who leaves the directory has
+the pascom account disabled (devices kept) and recorded with its due date; a run on
+or after that date deletes it, through the removal guard; a user who comes back
+before is enabled again on the same account. ``SYNCFRAME_NOW`` moves the clock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from e2e_support import CONNECTOR, Lab, live_lab, logins, person
+from syncframe.cli import cli
+from syncframe.cli.sandbox import render_profile
+
+DAY0 = "2027-01-01T09:00:00Z"
+GRACE = "disable, delete after 30d"
+
+ANNA = person(1, "anna", "Anna Arnold")
+BEN = person(2, "ben", "Ben Baker")
+CARL = person(3, "carl", "Carl Clark")
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Any:
+    with live_lab(tmp_path, concurrency=2) as lab:
+        yield lab
+
+
+def profile(lab: Lab, removal: str = GRACE, mode: str = "sync", guard: str = "") -> Path:
+    text = render_profile("MSUSER", "pascom", lab.source_section(), lab.target_section(), title="Leavers", extra={"mode": mode, "concurrency": 2, "removal": removal})
+    path = lab.root / f"{CONNECTOR}.toml"
+    path.write_text(text + (f"\n[guard]\n{guard}\n" if guard else ""), encoding="utf-8")
+    return path
+
+
+def at(lab: Lab, when: str, *args: str, expect: int | None = 0) -> Any:
+    """``syncframe --json ARGS`` with the clock at ``when`` (``SYNCFRAME_NOW``); its JSON."""
+    result = CliRunner().invoke(cli, ["--state", str(lab.state), "--json", *args], env={**lab.environment(), "SYNCFRAME_NOW": when}, catch_exceptions=False)
+    if expect is not None:
+        assert result.exit_code == expect, f"syncframe {' '.join(args)} exited {result.exit_code}:\n{result.output}\n{result.stderr}"
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def run(lab: Lab, path: Path, when: str, *extra: str, expect: int | None = 0) -> dict[str, Any]:
+    return at(lab, when, "run", CONNECTOR, "--profile", str(path), "--yes", *extra, expect=expect)
+
+
+def imported(lab: Lab, path: Path) -> dict[str, dict[str, Any]]:
+    lab.directory(ANNA, BEN, CARL)
+    report = run(lab, path, DAY0)
+    assert report["counts"]["create"] == 3
+    accounts = lab.accounts()
+    assert accounts is not None
+    return accounts
+
+
+def test_a_leaver_is_disabled_then_deleted_after_the_grace_period(lab: Lab) -> None:
+    path = profile(lab)
+    before = imported(lab, path)["anna@contoso.onmicrosoft.com"]
+    lab.remove(ANNA)
+
+    first = run(lab, path, DAY0)
+    assert logins(first, "disable") == ["anna@contoso.onmicrosoft.com"] and first["counts"]["disable"] == 1
+    assert first["counts"]["delete"] == 0
+    (waiting,) = first["waiting_for_deletion"]
+    assert waiting["login"] == "anna@contoso.onmicrosoft.com" and waiting["delete_due"].startswith("2027-01-31T09:00")
+    anna = lab.accounts()["anna@contoso.onmicrosoft.com"]  # type: ignore[index]
+    assert anna["enabled"] is False and anna["id"] == before["id"] and anna["devices"] == before["devices"]
+
+    # within the grace period: nothing is written, the account waits
+    day10 = run(lab, path, "2027-01-11T09:00:00Z")
+    assert day10["status"] == "ok" and not day10["changes"]
+    assert [(w["login"], w["state"]) for w in day10["waiting_for_deletion"]] == [("anna@contoso.onmicrosoft.com", "waiting")]
+    history = at(lab, "2027-01-11T09:00:00Z", "history", CONNECTOR)
+    assert {"entry": "waiting_for_deletion", "login": "anna@contoso.onmicrosoft.com", "state": "waiting"}.items() <= history[0].items()
+
+    # due: the plan says so, the run deletes
+    plan = at(lab, "2027-01-31T09:00:00Z", "plan", CONNECTOR, "--profile", str(path), expect=3)
+    assert logins(plan, "delete") == ["anna@contoso.onmicrosoft.com"]
+    deleted = run(lab, path, "2027-01-31T09:00:00Z")
+    assert deleted["counts"]["delete"] == 1 and deleted["waiting_for_deletion"] == []
+    assert "anna@contoso.onmicrosoft.com" not in lab.accounts()  # type: ignore[operator]
+    assert at(lab, "2027-02-01T09:00:00Z", "history", CONNECTOR)[0]["entry"] == "run"
+
+    # after the deletion, a comeback is a new account
+    lab.directory(ANNA)
+    again = run(lab, path, "2027-02-01T09:00:00Z")
+    assert logins(again, "create") == ["anna@contoso.onmicrosoft.com"]
+    assert lab.accounts()["anna@contoso.onmicrosoft.com"]["id"] != before["id"]  # type: ignore[index]
+
+
+def test_a_leaver_restored_within_the_period_gets_the_same_account_back(lab: Lab) -> None:
+    path = profile(lab)
+    before = imported(lab, path)["ben@contoso.onmicrosoft.com"]
+    lab.remove(BEN)
+    assert logins(run(lab, path, DAY0), "disable") == ["ben@contoso.onmicrosoft.com"]
+
+    lab.directory(BEN)  # restored in Entra within the 30 days
+    back = run(lab, path, "2027-01-06T09:00:00Z")
+    assert back["counts"]["create"] == 0 and logins(back, "update") == ["ben@contoso.onmicrosoft.com"]
+    (item,) = [i for i in back["items"] if i["kind"] == "update"]
+    assert item["changes"]["enabled"] == [False, True] and "back in the directory" in item["reason"]
+    assert back["waiting_for_deletion"] == []
+    ben = lab.accounts()["ben@contoso.onmicrosoft.com"]  # type: ignore[index]
+    assert ben["enabled"] is True and ben["id"] == before["id"]
+    assert [d["id"] for d in ben["devices"]] == [d["id"] for d in before["devices"]]
+
+    # long after the old due date, nothing deletes him: he is an active user again
+    later = run(lab, path, "2027-03-01T09:00:00Z")
+    assert later["counts"]["delete"] == 0 and later["counts"]["disable"] == 0 and not later["changes"]
+
+
+def test_the_guard_counts_disables_and_deletions(lab: Lab) -> None:
+    path = profile(lab, guard="max_per_run = 1")
+    imported(lab, path)
+    lab.remove(ANNA)
+    lab.remove(BEN)
+
+    held = run(lab, path, DAY0, expect=4)
+    assert held["counts"]["held"] == 2 and held["counts"]["disable"] == 0
+    assert "2 removals exceed the removal guard's limit of 1" in held["held"]["reason"]
+    assert all(a["enabled"] for a in lab.accounts().values())  # type: ignore[union-attr]
+
+    released = run(lab, path, DAY0, "--allow-removals", "2")
+    assert released["counts"]["disable"] == 2
+    due = run(lab, path, "2027-02-01T09:00:00Z", expect=4)
+    assert due["counts"]["held"] == 2 and due["counts"]["delete"] == 0
+    accounts = lab.accounts()
+    assert accounts is not None and not accounts["anna@contoso.onmicrosoft.com"]["enabled"] and not accounts["ben@contoso.onmicrosoft.com"]["enabled"]
+
+
+def test_mode_upsert_never_disables_or_deletes(lab: Lab) -> None:
+    path = profile(lab, mode="upsert")
+    imported(lab, path)
+    lab.remove(ANNA)
+    report = run(lab, path, DAY0)
+    assert report["counts"]["disable"] == 0 and report["counts"]["delete"] == 0 and not report["changes"]
+    assert lab.accounts()["anna@contoso.onmicrosoft.com"]["enabled"] is True  # type: ignore[index]
+
+    # a leaver disabled in mode sync is not deleted once the profile says upsert
+    lab.remove(BEN)
+    assert logins(run(lab, profile(lab), DAY0), "disable") == ["anna@contoso.onmicrosoft.com", "ben@contoso.onmicrosoft.com"]
+    late = run(lab, profile(lab, mode="upsert"), "2027-06-01T09:00:00Z")
+    assert late["counts"]["delete"] == 0 and not late["changes"]
+    assert {"anna@contoso.onmicrosoft.com", "ben@contoso.onmicrosoft.com"} <= set(lab.accounts())  # type: ignore[arg-type]
+
+
+def test_release_deletes_one_now_and_keep_keeps_one_indefinitely(lab: Lab) -> None:
+    path = profile(lab)
+    imported(lab, path)
+    lab.remove(ANNA)
+    lab.remove(BEN)
+    assert logins(run(lab, path, DAY0), "disable") == ["anna@contoso.onmicrosoft.com", "ben@contoso.onmicrosoft.com"]
+
+    released = at(lab, "2027-01-02T09:00:00Z", "release", CONNECTOR, "anna@contoso.onmicrosoft.com", "--as", "alice")
+    assert [(d["kind"], d["subject"], d["operator"]) for d in released["decisions"]] == [("release", "anna@contoso.onmicrosoft.com", "alice")]
+    kept = at(lab, "2027-01-02T09:00:00Z", "keep", CONNECTOR, "ben@contoso.onmicrosoft.com", "--as", "bob")
+    assert [(d["kind"], d["operator"]) for d in kept["decisions"]] == [("keep", "bob")]
+    refused = at(lab, DAY0, "keep", CONNECTOR, "carl@contoso.onmicrosoft.com", expect=None)
+    assert refused is not None and "no disabled leaver" in json.dumps(refused)
+
+    next_day = run(lab, path, "2027-01-02T10:00:00Z")
+    assert logins(next_day, "delete") == ["anna@contoso.onmicrosoft.com"]
+    assert [(w["login"], w["state"]) for w in next_day["waiting_for_deletion"]] == [("ben@contoso.onmicrosoft.com", "kept")]
+    much_later = run(lab, path, "2027-06-01T09:00:00Z")
+    assert much_later["counts"]["delete"] == 0 and "ben@contoso.onmicrosoft.com" in lab.accounts()  # type: ignore[operator]
+
+    history = at(lab, "2027-06-01T09:00:00Z", "history", CONNECTOR)
+    decisions = [(e["kind"], e["subject"], e["operator"]) for e in history if e["entry"] == "decision"]
+    assert ("release", "anna@contoso.onmicrosoft.com", "alice") in decisions and ("keep", "ben@contoso.onmicrosoft.com", "bob") in decisions
+
+    at(lab, "2027-06-01T09:00:00Z", "keep", CONNECTOR, "ben@contoso.onmicrosoft.com", "--undo", "--as", "bob")
+    gone = run(lab, path, "2027-06-01T10:00:00Z")
+    assert logins(gone, "delete") == ["ben@contoso.onmicrosoft.com"] and "ben@contoso.onmicrosoft.com" not in lab.accounts()  # type: ignore[operator]
