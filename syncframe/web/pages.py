@@ -7,7 +7,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import clock
 from ..engine import ConnectorRunner
+from ..engine.leavers import recorded_leavers
 from ..model import ItemKind
 from .chart import runs_chart
 from .forms import catalog, form_for
@@ -56,6 +58,7 @@ def connector(request: Request, form: Any) -> Response:
         profile_error=error,
         notices=follow_ups(history["runs"]),
         pending=store.pending_releases(name),
+        waiting=[leaver.to_dict() for leaver in recorded_leavers(store.leavers(name), clock.now())],
         job=request.app.state.jobs.get(name, "run"),
         kinds=PLAN_KINDS,
         **history,

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 from syncframe import Account, ConnectorContext, Identity, ReadResult
 from syncframe.engine import Planner, SyncPlan
 from syncframe.plugins import get_plugin_manager
+from syncframe.removal import parse_removal
 from syncframe.state import Link
 from syncframe.testing import MemoryTarget, scoped
 
@@ -46,6 +47,8 @@ def make_plan(
     allow_removals: int = 0,
     target: MemoryTarget | None = None,
     foreign: Mapping[str, Any] | None = None,
+    removal: str = "delete",
+    now: datetime | None = None,
 ) -> SyncPlan:
     accounts = list(accounts)
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=list(plugins))
@@ -53,7 +56,7 @@ def make_plan(
     target = target or MemoryTarget({"accounts": accounts}, context)
     # scope is the source's call; the test source's rules decide it here
     read = ReadResult(tuple(scoped(identities, scope or {})), complete=complete, reason=reason)
-    planner = Planner("t", mode, target, pm, context, guard=guard, protected_logins=protected)
+    planner = Planner("t", mode, target, pm, context, guard=guard, protected_logins=protected, removal=parse_removal(removal), now=now)
     return planner.plan(read, {}, accounts, links or {}, allow_removals=allow_removals, foreign=foreign)
 
 
