@@ -70,10 +70,11 @@ def seed_scenario(source_box: Any, target_box: Any, scenario: Any) -> None:
 @click.option("--target", "target_name", help="Target sandbox to start (default: the first registered).")
 @click.option("--users", type=click.IntRange(min=0, max=200_000), default=0, show_default=True, help="Seed the demo's scenario with this many directory users (and its existing phone-system users); the target's pools grow to fit.")
 @click.option("--seconds", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
+@click.option("--removal", metavar="TEXT", help='The printed profile\'s removal, to rehearse leavers: "delete" (default), "disable" or "disable, delete after 30d" (move the clock with SYNCFRAME_NOW).')
 @click.option("--control", "control_file", type=click.Path(dir_okay=False, path_type=Path), envvar="SYNCFRAME_SANDBOX_CONTROL", help="Where the running sandbox says how to reach it (default: sandbox.json in your data directory).")
 @pass_app
 @click.pass_context
-def sandbox_command(ctx: click.Context, app: App, source_name: str | None, target_name: str | None, users: int, seconds: float | None, control_file: Path | None) -> None:
+def sandbox_command(ctx: click.Context, app: App, source_name: str | None, target_name: str | None, users: int, seconds: float | None, removal: str | None, control_file: Path | None) -> None:
     """Start local simulators of a source and a target and print a profile that uses them.
 
     The simulators are real HTTPS servers on 127.0.0.1 with a throwaway CA; the
@@ -84,6 +85,13 @@ def sandbox_command(ctx: click.Context, app: App, source_name: str | None, targe
     """
     from .sandbox_control import ControlServer, SandboxUsers, default_control_file
 
+    if removal:
+        from ..removal import parse_removal
+
+        try:
+            removal = str(parse_removal(removal))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--removal") from None
     control_file = control_file or default_control_file()
     ctx.meta["syncframe.sandbox_control"] = control_file
     if ctx.invoked_subcommand is not None:
@@ -96,7 +104,8 @@ def sandbox_command(ctx: click.Context, app: App, source_name: str | None, targe
             seed_scenario(source_box, target_box, scenario)
         control = ControlServer(SandboxUsers(source_box, scenario.identities if scenario else ()), control_file).start()
         try:
-            profile = render_profile(src.name, tgt.name, source_box.profile_section(), target_box.profile_section(), title="Sandbox")
+            extra = {"removal": removal} if removal else None
+            profile = render_profile(src.name, tgt.name, source_box.profile_section(), target_box.profile_section(), title="Sandbox", extra=extra)
             env = {**source_box.environment(), **target_box.environment()}
             if app.json:
                 app.emit_json({"profile": profile, "environment": env, "source": source_box.profile_section(), "target": target_box.profile_section(), "control": str(control_file)})

@@ -152,3 +152,12 @@ def test_the_guide_s_rehearsal_runs_as_written(seeded_sandbox: dict, monkeypatch
     assert "create" in created.stdout
     last_plan = results[-1][1]
     assert results[-1][0][0] == "plan" and "missing from the source" in last_plan.stdout
+
+
+def test_the_sandbox_prints_a_profile_with_the_removal_to_rehearse(tmp_path: Path) -> None:
+    control = ["--control", str(tmp_path / "sandbox.json")]
+    bad = CliRunner().invoke(cli, ["sandbox", *control, "--removal", "archive", "--seconds", "0"])
+    assert bad.exit_code == 2 and "is not a removal" in bad.output
+    good = CliRunner().invoke(cli, ["--json", "sandbox", *control, "--removal", "Disable, delete after 3d", "--seconds", "0"], catch_exceptions=False)
+    assert good.exit_code == 0, good.output
+    assert 'removal = "disable, delete after 3d"' in json.loads(good.stdout)["profile"]

@@ -33,6 +33,7 @@ title = "Directory users"
 # sync:   create and update users; remove missing users from previous imports (default)
 # upsert: create and update users; never remove
 mode = "sync"
+# removal = "disable, delete after 30d"  # leavers: "delete" (default), "disable", or disabled first, deleted after N days
 # interval = "1h"             # automation: run at this interval under 'syncframe serve'
 
 [guard]                       # removals beyond these limits are held, not applied

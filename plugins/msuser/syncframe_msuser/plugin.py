@@ -31,6 +31,7 @@ title = "Microsoft 365 users"
 # sync:   create and update users; remove missing users from previous imports (default)
 # upsert: create and update users; never remove
 mode = "sync"
+# removal = "disable, delete after 30d"  # leavers: "delete" (default), "disable", or disabled first, deleted after N days
 # interval = "1h"             # automation: run at this interval under 'syncframe serve'
 # protected_logins = ["admin"]  # never matched or changed
 
