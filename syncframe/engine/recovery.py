@@ -3,7 +3,8 @@
 A create whose outcome was lost may have landed: look its login up in the target
 and link the account if it is there, so the rerun adopts nothing twice and creates
 no duplicate. A rename (or an adoption that renames) that landed is relinked under
-its new login the same way (the plan sees nothing left to write for it).
+its new login the same way (the plan sees nothing left to write for it). A disable
+that landed is recorded as a leaver (with its due date), as its outcome would have.
 
 A write can be more than one request (a rename, then ending the user's sessions):
 one journal intent covers them all. When such a write landed, the steps after its
@@ -63,6 +64,14 @@ def recover_unfinished(store: RecoveryStore, connector: str, target: Target) -> 
                 note = f"the create of {row.login!r} had landed in the target; linked it"
             else:
                 note = f"the create of {row.login!r} never reached the target; the next plan creates it"
+        elif item is not None and item.kind is ItemKind.DISABLE and row.login and row.source_id:
+            account = target.find(row.login)
+            if account is not None and not account.enabled:
+                # recorded as a leaver, so a comeback enables it and its grace period runs
+                store.journal_outcome(row.id, ok=True, result=account.to_dict(), leaver=(row.source_id, item.delete_due))
+                note = f"the disable of {row.login!r} had landed in the target; recorded it as a leaver"
+            else:
+                note = f"the disable of {row.login!r} never reached the target; the plan disables it again"
         elif item is not None and item.rename_from and row.login and row.source_id and item.target_id:
             account = target.find(row.login)
             if account is not None and str(account.target_id) == str(item.target_id):

@@ -54,3 +54,27 @@ def test_killed_during_an_adoption_converges_too(ws: Workspace) -> None:
     assert rerun.json["counts"]["adopt"] == 0 and [r["kind"] for r in rerun.json["recovered"]] == ["adopt"]
     assert rerun.json["notices"].get("renamed", []) == ["user1@contoso.com"]
     assert len(ws.accounts()) == 1 and ws.store().links("contoso")["id-1"].origin == "adopted"
+
+
+@pytest.mark.slow  # child processes
+def test_killed_after_a_disable_landed_the_rerun_records_the_leaver(ws: Workspace) -> None:
+    """The state store never falls behind the target: a disable whose outcome a killed run
+    never journaled is recorded as a leaver (its due date kept), not disabled blindly again."""
+    ws.write_profile(concurrency=1, removal="disable, delete after 30d")
+    ws.set_users([ident(1), ident(2), ident(3)])
+    assert ws.run().exit_code == 0
+    ws.set_users([ident(2), ident(3)])
+    now = {"SYNCFRAME_NOW": "2027-01-01T09:00:00Z"}
+    killed = ws.subprocess("run", "--profile", str(ws.profile), "--yes", env={KILL_AFTER_WRITES_ENV: "1", **now})
+    assert killed.returncode == -signal.SIGKILL
+    user1 = next(a for a in ws.accounts() if a["login"] == "user1@contoso.com")
+    assert user1["fields"]["enabled"] is False  # the disable landed...
+    assert ws.store().links("contoso")["id-1"].disabled_at is None  # ...its outcome was never journaled
+
+    rerun = ws.cli("run", "--profile", str(ws.profile), "--yes", env=now)
+    assert rerun.exit_code == 0, rerun.stdout
+    assert [(r["kind"], r["login"]) for r in rerun.json["recovered"]] == [("disable", "user1@contoso.com")]
+    assert "recorded it as a leaver" in rerun.json["recovered"][0]["note"]
+    assert rerun.json["counts"]["disable"] == 0
+    link = ws.store().links("contoso")["id-1"]
+    assert link.disabled_at is not None and link.delete_due is not None and link.delete_due.isoformat().startswith("2027-01-31T09:00")
