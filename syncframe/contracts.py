@@ -163,7 +163,7 @@ class Target(abc.ABC):
         when :attr:`can_disable`).
 
         Returns the account as it stands afterwards (None after a delete). DISABLE
-        stops the account signing in and keeps everything else (pascom: its devices)
+        stops the account signing in and keeps everything else (its devices, numbers)
         and returns it with ``enabled`` False; an UPDATE whose ``changes`` hold
         ``enabled: [False, True]`` enables it again (a leaver who came back). Raise
 
