@@ -21,7 +21,7 @@ ERIKA = person(5, "erika.schmidt", "Erika Schmidt")
 DORA = person(6, "dora.hand", "Dora Hand", enabled=False)
 DORA_LOGIN = DORA.username
 
-ZERO = {"create": 0, "update": 0, "rename": 0, "adopt": 0, "delete": 0, "held": 0, "conflict": 0, "skip": 0, "error": 0}
+ZERO = {"create": 0, "update": 0, "rename": 0, "adopt": 0, "delete": 0, "disable": 0, "held": 0, "conflict": 0, "skip": 0, "error": 0}
 
 
 def counts(report: dict[str, Any], **expected: int) -> None:
