@@ -93,13 +93,20 @@ def release(app: App, name: str, logins: tuple[str, ...], release_all: bool, ope
 @_operator_option
 @pass_app
 def hold(app: App, name: str, logins: tuple[str, ...], operator: str | None) -> None:
-    """Take releases back: the removals of these logins stay held."""
+    """Take releases back: the removals of these logins stay held (a released disabled
+    leaver gets its earlier due date back)."""
     pending = app.store.pending_releases(name)
     missing = [login for login in logins if login.lower() not in pending]
     if missing:
         raise ConfigError(f"no pending release of connector {name!r} for: {', '.join(missing)}")
     who = operator_name(operator)
-    rows = [app.store.record_decision(name, "hold", login.lower(), who) for login in logins]
+    # a released leaver was made due now: taking that back restores its due date
+    rows = [
+        app.store.hold_leaver(name, login, who, pending[login.lower()])
+        if pending[login.lower()].detail.get("leaver")
+        else app.store.record_decision(name, "hold", login.lower(), who)
+        for login in logins
+    ]
     _report(app, rows, f"Held again ({who}): {', '.join(r.subject for r in rows)}.")
 
 

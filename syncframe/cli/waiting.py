@@ -26,11 +26,11 @@ def render_waiting(console: Console, leavers: Sequence[Mapping[str, Any]]) -> No
     for column in ("login", "disabled", "delete due", "state"):
         table.add_column(column)
     for leaver in leavers:
-        table.add_row(str(leaver.get("login")), _day(leaver.get("disabled_at")), _day(leaver.get("delete_due"), "never"), _STATES.get(str(leaver.get("state")), str(leaver.get("state"))))
+        table.add_row(str(leaver.get("login")), _day(leaver.get("disabled_at"), "this run"), _day(leaver.get("delete_due"), "never"), _STATES.get(str(leaver.get("state")), str(leaver.get("state"))))
     console.print(table)
 
 
-def _day(value: Any, none: str = "—") -> str:
+def _day(value: Any, none: str) -> str:
     if not value:
         return none
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

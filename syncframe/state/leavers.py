@@ -59,6 +59,19 @@ class LeaverLog:
             row.delete_due, row.kept = now, False
             return _record(session, connector, "release", row.login, operator, detail)
 
+    def hold_leaver(self, connector: str, login: str, operator: str, release: DecisionRow) -> DecisionRow:
+        """Take back ``release`` (a pending :meth:`release_leaver`): the leaver's earlier due
+        date and keep apply again, recorded as a ``hold``.
+
+        :raises ConfigError: when ``login`` is no disabled leaver of ``connector`` any more.
+        """
+        with self._write() as session:
+            row = _leaver(session, connector, login)
+            was_due = release.detail.get("was_due")
+            row.delete_due = datetime.fromisoformat(was_due) if was_due else None
+            row.kept = bool(release.detail.get("kept"))
+            return _record(session, connector, "hold", row.login, operator, {"source_id": row.source_id, "leaver": True, "delete_due": was_due})
+
     def keep_leaver(self, connector: str, login: str, operator: str, keep: bool = True) -> DecisionRow:
         """Keep a disabled leaver's account indefinitely (``keep``), or end that (``keep=False``:
         its due date applies again; a past one deletes it with the next run).

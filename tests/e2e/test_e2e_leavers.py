@@ -163,6 +163,10 @@ def test_release_deletes_one_now_and_keep_keeps_one_indefinitely(lab: Lab) -> No
     assert [(d["kind"], d["subject"], d["operator"]) for d in released["decisions"]] == [("release", "anna@contoso.onmicrosoft.com", "alice")]
     kept = at(lab, "2027-01-02T09:00:00Z", "keep", CONNECTOR, "ben@contoso.onmicrosoft.com", "--as", "bob")
     assert [(d["kind"], d["operator"]) for d in kept["decisions"]] == [("keep", "bob")]
+    # a release taken back ('hold') gives the leaver its earlier state back: ben stays kept
+    at(lab, "2027-01-02T09:00:00Z", "release", CONNECTOR, "ben@contoso.onmicrosoft.com", "--as", "alice")
+    taken_back = at(lab, "2027-01-02T09:00:00Z", "hold", CONNECTOR, "ben@contoso.onmicrosoft.com", "--as", "bob")
+    assert [(d["kind"], d["operator"]) for d in taken_back["decisions"]] == [("hold", "bob")]
     refused = at(lab, DAY0, "keep", CONNECTOR, "carl@contoso.onmicrosoft.com", expect=None)
     assert refused is not None and "no disabled leaver" in json.dumps(refused)
 

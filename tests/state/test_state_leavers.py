@@ -63,3 +63,16 @@ def test_release_or_keep_of_someone_not_disabled_records_nothing(store: StateSto
         with pytest.raises(ConfigError, match="no disabled leaver of connector 'contoso'.*anna"):
             act()
     assert store.decisions(C) == []
+
+
+def test_hold_takes_a_leaver_release_back_with_its_due_date(store: StateStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNCFRAME_NOW", "2027-01-01T09:00:00Z")
+    disabled(store, "s1", "anna")
+    store.keep_leaver(C, "anna", "bob")
+    monkeypatch.setenv("SYNCFRAME_NOW", "2027-01-05T12:00:00Z")
+    store.release_leaver(C, "anna", "alice")
+    assert store.links(C)["s1"].kept is False and list(store.pending_releases(C)) == ["anna"]
+    held = store.hold_leaver(C, "anna", "carol", store.pending_releases(C)["anna"])
+    assert (held.kind, held.operator) == ("hold", "carol") and store.pending_releases(C) == {}
+    link = store.links(C)["s1"]
+    assert link.delete_due == datetime(2027, 1, 31, 9, tzinfo=timezone.utc) and link.kept is True
