@@ -106,7 +106,7 @@ def _form_values(page: str) -> dict[str, str]:
 def test_the_template_form_offers_every_setting_of_the_schemas(admin_client):
     form = admin_client.get("/connectors/new", params={"template": "microsoft365"}).text
     # commented out in the template, still one field away: automation, protection, the secret's name, groups
-    for field in ("interval", "protected_logins", "concurrency", "source.client_secret_env", "source.client_secret_file", "source.groups", "target.removal", "target.extension", "target.ca_bundle"):
+    for field in ("interval", "protected_logins", "concurrency", "source.client_secret_env", "source.client_secret_file", "source.groups", "removal", "target.extension", "target.ca_bundle"):
         assert f'name="{field}"' in form, field
     # choices of the schema are a select, with the default named
     mode = re.search(r'<select id="f-mode" name="mode">(.*?)</select>', form, re.S).group(1)
@@ -120,7 +120,7 @@ def test_the_template_form_offers_every_setting_of_the_schemas(admin_client):
 def test_a_new_connector_sets_interval_mode_guard_and_a_secret_by_name(admin_client, world):
     page = admin_client.get("/connectors/new", params={"template": "microsoft365"}).text
     data = {**_form_values(page), "csrf_token": csrf_of(page), "template": "microsoft365", "name": "m365-app"}
-    data.update({"interval": "soon", "mode": "upsert", "guard.max_per_run": "20", "source.auth": "client_secret", "source.client_secret_env": "M365_SECRET", "target.removal": "disable"})
+    data.update({"interval": "soon", "mode": "upsert", "guard.max_per_run": "20", "source.auth": "client_secret", "source.client_secret_env": "M365_SECRET", "removal": "disable, delete after 30d"})
     bad = admin_client.post("/connectors/new", data=data)
     assert bad.status_code == 400 and "is not a duration" in _error_beside(bad.text, "interval")
     assert world.store.get_connector("m365-app") is None
@@ -131,7 +131,7 @@ def test_a_new_connector_sets_interval_mode_guard_and_a_secret_by_name(admin_cli
     text = world.store.get_connector("m365-app").profile_text
     connector = load_profile(text, world.pm, "m365-app")
     assert (connector.interval, connector.mode, connector.profile["guard"]["max_per_run"]) == (7200, "upsert", 20)
-    assert connector.source_config["client_secret_env"] == "M365_SECRET" and connector.target_config["removal"] == "disable"
+    assert connector.source_config["client_secret_env"] == "M365_SECRET" and str(connector.removal) == "disable, delete after 30d"
     # fields left empty stay out of the profile (their defaults hold)
     assert "concurrency" not in text and "ca_bundle" not in text
 
