@@ -55,6 +55,30 @@ def release(request: Request, form: Any) -> Response:
 
 
 @action
+def delete_leaver(request: Request, form: Any) -> Response:
+    """Make a disabled leaver due now: the next run deletes it, through the removal guard."""
+    name, login = request.path_params["name"], str(form.get("login") or "").strip()
+    try:
+        row = request.app.state.store.release_leaver(name, login, request.state.admin.name)
+    except ConfigError as exc:
+        return _message(request, str(exc), ok=False, status=400)
+    return _message(request, f"{row.subject} is due for deletion now: the next run deletes it ({row.operator}).", ok=True)
+
+
+@action
+def keep_leaver(request: Request, form: Any) -> Response:
+    """Keep a disabled leaver disabled indefinitely, or (``undo``) let its due date apply again."""
+    name, login = request.path_params["name"], str(form.get("login") or "").strip()
+    keep = not form.get("undo")
+    try:
+        row = request.app.state.store.keep_leaver(name, login, request.state.admin.name, keep=keep)
+    except ConfigError as exc:
+        return _message(request, str(exc), ok=False, status=400)
+    what = "kept disabled indefinitely" if keep else "no longer kept: its due date applies again"
+    return _message(request, f"{row.subject} is {what} ({row.operator}).", ok=True)
+
+
+@action
 def link(request: Request, form: Any) -> Response:
     name = request.path_params["name"]
     source_id, login = str(form.get("source_id") or "").strip(), str(form.get("login") or "").strip()

@@ -46,6 +46,8 @@ def routes() -> list[Any]:
         Route("/connectors/{name}/run", actions.run_now, methods=["POST"], name="run_now"),
         Route("/connectors/{name}/release", actions.release, methods=["POST"], name="release"),
         Route("/connectors/{name}/link", actions.link, methods=["POST"], name="link"),
+        Route("/connectors/{name}/leavers/delete", actions.delete_leaver, methods=["POST"], name="delete_leaver"),
+        Route("/connectors/{name}/leavers/keep", actions.keep_leaver, methods=["POST"], name="keep_leaver"),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
 
