@@ -116,7 +116,13 @@ class Connector:
 
     @property
     def concurrency(self) -> int:
+        """The most target writes in flight at once."""
         return self.profile["concurrency"]
+
+    @property
+    def adaptive_concurrency(self) -> bool:
+        """Whether the writes in flight adapt to the target's answers (up to :attr:`concurrency`)."""
+        return bool(self.profile.get("adaptive_concurrency", True))
 
     @property
     def guard(self) -> dict[str, Any]:

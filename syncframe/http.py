@@ -25,9 +25,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from .backpressure import report_answer
+
 log = logging.getLogger("syncframe.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: answers that mean "too much, slow down" to the adaptive write limit (with timeouts)
+THROTTLED_STATUSES = frozenset({429, 503})
 
 
 class CASession(requests.Session):
@@ -178,7 +182,19 @@ def send_with_retries(
         retry_error_callback=lambda state: state.outcome.result(),
         reraise=True,
     )
-    return retrying(session.request, method, url, **kwargs)
+    return retrying(_reported, session, method, url, **kwargs)
+
+
+def _reported(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:
+    """One attempt, its round trip and any push-back reported (:mod:`syncframe.backpressure`)."""
+    started = time.monotonic()
+    try:
+        response = session.request(method, url, **kwargs)
+    except requests.Timeout:
+        report_answer(time.monotonic() - started, throttled=True)
+        raise
+    report_answer(time.monotonic() - started, throttled=response.status_code in THROTTLED_STATUSES)
+    return response
 
 
 def _transient(exc: BaseException) -> bool:

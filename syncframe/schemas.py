@@ -208,7 +208,10 @@ class ProfileSchema(Schema):
     #: mode upsert: a linked user the source disabled is kept as it is, or disabled
     upsert_disabled = fields.String(load_default="keep", validate=validate.OneOf(["keep", "disable"]))
     interval = Duration(load_default=None, allow_none=True)
+    #: the most target writes in flight at once
     concurrency = fields.Integer(load_default=8, validate=validate.Range(min=1, max=64))
+    #: start at 2 and find what the target sustains (up to ``concurrency``), or always ``concurrency``
+    adaptive_concurrency = fields.Boolean(load_default=True)
     protected_logins = fields.List(fields.String(), load_default=list)
     guard = fields.Nested(GuardSchema, load_default=lambda: GuardSchema().load({}))
     #: what happens to a leaver's account (see :mod:`syncframe.removal`)

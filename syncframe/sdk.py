@@ -10,6 +10,9 @@ to simulate one, exactly as the bundled plugins use them:
   :func:`retry_after_seconds`, :func:`connection_problem` (a transport error in words).
 - Secrets: :func:`read_secret_file` / :func:`check_private` (a file only its owner
   can read, or a ``chmod 600`` error naming it).
+- Back-pressure: :func:`report_answer` tells the host how one request to the target's
+  service went (its round trip, and whether it was throttled); the host's adaptive write
+  limit listens while a write runs. :func:`send_with_retries` reports every attempt itself.
 - Simulators: :class:`LoopbackServer` (a WSGI app over TLS on 127.0.0.1 with a
   throwaway CA) and :func:`throwaway_ca`; :class:`SourceSandbox` and
   :class:`TargetSandbox` are the bases ``syncframe sandbox`` and ``demo`` drive.
@@ -21,6 +24,7 @@ change in any release; a test keeps the bundled plugins to this list.
 
 from . import *  # noqa: F403 - the package's public names are part of the SDK
 from . import __all__ as _package_names
+from .backpressure import report_answer
 from .http import RETRY_STATUSES, CASession, RetryPolicy, RetryStats, connection_problem, retry_after_seconds, send_with_retries
 from .loopback import LoopbackServer, throwaway_ca
 from .secrets import check_private, read_secret_file
@@ -32,6 +36,7 @@ __all__ = [
     "RETRY_STATUSES",
     "RetryPolicy",
     "RetryStats",
+    "report_answer",
     "retry_after_seconds",
     "check_private",
     "connection_problem",

@@ -3,7 +3,9 @@
 Order and safety rules:
 
 1. links whose account vanished from the target are dropped (journaled too);
-2. creates, updates, renames and adoptions run on ``concurrency`` threads;
+2. creates, updates, renames and adoptions run on at most ``concurrency`` threads;
+   how many are in flight at a time is the :mod:`~syncframe.engine.concurrency`
+   limit's to say (fixed, or adapting to the target's answers);
 3. removals run last, and only when every earlier write succeeded: a failed
    write, a fatal error (bad credentials) or an interruption means nobody is
    removed in this run (rclone's "no deletes after any error"). A write the
@@ -35,6 +37,7 @@ from ..contracts import ConnectorContext, Progress, Target, no_progress
 from ..errors import FatalSyncError, LockLostError, PermanentRecordError, SyncframeError
 from ..hooks import Hooks
 from ..model import REMOVAL_KINDS, Account, ItemKind, PlanItem
+from .concurrency import FixedConcurrency, WriteConcurrency
 from .planner import SyncPlan
 
 if TYPE_CHECKING:
@@ -80,7 +83,8 @@ class Applier:
     :param target: The open target.
     :param pm: The plugin manager (``syncframe_item_applied``).
     :param context: The connector context handed to hooks.
-    :param concurrency: Target writes in flight at once.
+    :param concurrency: Target writes in flight at once: a number, or a
+        :class:`~syncframe.engine.concurrency.WriteConcurrency` limit that decides it.
     :param progress: Called with ``(1, total)`` per finished write.
     :param stop: Set it (from a signal handler, say) to stop starting new writes.
     :param lock: The run's connector lock (``ensure()`` is called before every write).
@@ -93,7 +97,7 @@ class Applier:
         target: Target,
         pm: pluggy.PluginManager,
         context: ConnectorContext,
-        concurrency: int = 8,
+        concurrency: int | WriteConcurrency = 8,
         progress: Progress = no_progress,
         stop: threading.Event | None = None,
         lock: HeldLock | None = None,
@@ -105,7 +109,8 @@ class Applier:
         self.pm = pm
         self.hooks = Hooks.of(pm)
         self.context = context
-        self.concurrency = max(1, int(concurrency))
+        self.limit: WriteConcurrency = FixedConcurrency(concurrency) if isinstance(concurrency, int) else concurrency
+        self.concurrency = self.limit.cap
         self.progress = progress
         self.stop = stop or threading.Event()
         self.lock = lock
@@ -147,7 +152,7 @@ class Applier:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"syncframe-{self.name}") as pool:
             while True:
                 # keep the pool busy, but journal intents only a little ahead of the writes
-                while len(pending) < 2 * self.concurrency and not self._halted():
+                while len(pending) < 2 * self.limit.limit and not self._halted():
                     item = next(queue, None)
                     if item is None:
                         break
@@ -172,12 +177,13 @@ class Applier:
 
     def _write(self, item: PlanItem) -> Any:
         """Runs on a worker thread: only the target is called here."""
-        if self._halted():
-            return _NOT_STARTED
         try:
-            if self.lock is not None:
-                self.lock.ensure()
-            return self.target.apply(item)
+            with self.limit.slot():  # waits while the limit's writes are in flight
+                if self._halted():
+                    return _NOT_STARTED
+                if self.lock is not None:
+                    self.lock.ensure()
+                return self.target.apply(item)
         except FatalSyncError as exc:
             self._fatal.set()
             return exc

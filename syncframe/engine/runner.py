@@ -32,6 +32,7 @@ from ..exit_codes import ExitCode
 from ..hooks import Hooks
 from ..model import Identity, ItemKind, ReadResult
 from .apply import Applier, ApplyResult
+from .concurrency import write_concurrency
 from .planner import Planner, SyncPlan
 from .planfile import SavedPlan, plan_fingerprints, restrict_to, stale_items
 from .recovery import notices_of_abandoned_runs, recover_unfinished
@@ -240,7 +241,8 @@ class ConnectorRunner:
                 return Outcome(report, ExitCode.PENDING, plan, run_id)
             total = len(plan.writes)
             with self.progress("applying", total) as progress:
-                applier = Applier(self.store, run_id, target, self.pm, context, self.connector.concurrency, progress, self.stop, lock)
+                limit = write_concurrency(self.connector.concurrency, self.connector.adaptive_concurrency)
+                applier = Applier(self.store, run_id, target, self.pm, context, limit, progress, self.stop, lock)
                 applied = applier.apply(plan)
             # releases by name are for the next run: this one acted on them (or their user came back)
             self.store.consume_releases(self.name, run_id)

@@ -158,7 +158,7 @@ class _Recorder:
 def test_writes_run_concurrently_up_to_the_limit_and_hooks_see_each_item(ws: Workspace) -> None:
     recorder = _Recorder()
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing, recorder])
-    text = ws.write_profile(concurrency=3).replace('type = "memory"', 'type = "counting"')
+    text = ws.write_profile(concurrency=3, adaptive_concurrency=False).replace('type = "memory"', 'type = "counting"')
     connector = load_profile(text, pm, "contoso")
     ws.set_users([ident(i) for i in range(12)])
     outcome = ConnectorRunner(connector, pm, ws.store()).run()
@@ -167,6 +167,17 @@ def test_writes_run_concurrently_up_to_the_limit_and_hooks_see_each_item(ws: Wor
     assert sorted(recorder.applied) == sorted(("create", f"user{i}@contoso.com", True) for i in range(12))
     assert recorder.threads == {threading.current_thread().name}  # hooks run on the applying thread
     assert len(recorder.finished) == 1 and recorder.finished[0]["counts"]["create"] == 12
+
+
+def test_adaptive_writes_start_at_two_and_never_pass_the_cap(ws: Workspace) -> None:
+    _CountingTarget.peak = 0
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing, _Recorder()])
+    text = ws.write_profile(concurrency=3).replace('type = "memory"', 'type = "counting"')  # adaptive by default
+    connector = load_profile(text, pm, "contoso")
+    ws.set_users([ident(i) for i in range(40)])
+    outcome = ConnectorRunner(connector, pm, ws.store()).run()
+    assert outcome.exit_code == 0 and len(ws.logins()) == 40
+    assert 2 <= _CountingTarget.peak <= 3  # the cap holds whatever the writes' timing says
 
 
 def test_a_failing_observer_hook_does_not_fail_the_run(ws: Workspace) -> None:
