@@ -41,9 +41,13 @@ Python API::
         .fail_every_write(k, status=503, retry_after=None)
         .lose_write(k=1, mode="502" | "drop")              # performed, answer lost
         .outage(status=503, retry_after=None); .outage(None); .reset()
+        .limit_capacity(k, over="429" | "slow", retry_after=1)  # hidden capacity: past k requests
+                            # in progress, 429 at once (retry_after=None: no header) or queue;
+                            # .over_capacity and .peak_in_progress count what happened
     sim.requests            # [RequestRecord(instance, method, path, status)], status 0 = dropped
     sim.counters(instance=None)  # {"requests", "writes", "by_method", "by_status"}
     sim.reset_counters(); sim.stop()
+    PascomSimulator(threads=16)  # requests answered at once by the server (more wait to be accepted)
 
 Wire (relative to ``/<instance>/services/``; Basic auth ``moby:<password>``):
 

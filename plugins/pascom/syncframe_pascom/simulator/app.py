@@ -1,7 +1,8 @@
 """The WSGI application: instance lookup, switches, Basic auth, routing, JSON in and out.
 
-Order per request: latency -> unknown instance (404) -> outage / throttling (5xx / 429)
--> credentials (401) -> route (404 / 405) -> write fault -> operation.
+Order per request: hidden capacity (429 at once, or a wait for a free place) -> latency
+-> unknown instance (404) -> outage / throttling (5xx / 429) -> credentials (401)
+-> route (404 / 405) -> write fault -> operation.
 """
 
 from __future__ import annotations
@@ -68,9 +69,22 @@ class RestApp:
         return response(environ, start_response)
 
     def _handle(self, request: Request, instance: Instance | None) -> Response:
-        """The answer, or :data:`DROP`."""
-        is_write = request.method in WRITE_METHODS
+        """The answer, or :data:`DROP`; requests past the hidden capacity are refused or queued."""
         switch_sets = (self.switches,) if instance is None else (self.switches, instance.switches)
+        entered: list[Switches] = []
+        try:
+            for switches in switch_sets:
+                entered.append(switches)
+                refusal = switches.enter()
+                if refusal is not None:
+                    return _error_response(refusal)
+            return self._serve(request, instance, switch_sets)
+        finally:
+            for switches in entered:
+                switches.leave()
+
+    def _serve(self, request: Request, instance: Instance | None, switch_sets: tuple[Switches, ...]) -> Response:
+        is_write = request.method in WRITE_METHODS
         delay = sum(s.delay(is_write) for s in switch_sets)
         if delay > 0:
             self.sleep(delay)

@@ -17,9 +17,11 @@ class PascomSimulator:
     """A local pascom REST API. See the package docstring for the whole API.
 
     :param keep_log: Keep every request record (counters are kept either way).
+    :param threads: Requests answered at the same time (more wait to be accepted).
     """
 
-    def __init__(self, keep_log: bool = True):
+    def __init__(self, keep_log: bool = True, threads: int = 16):
+        self.threads = threads
         self.instances: dict[str, Instance] = {}
         self.switches = Switches()
         self.log = RequestLog(keep=keep_log)
@@ -63,7 +65,7 @@ class PascomSimulator:
 
     def start(self) -> "PascomSimulator":
         if self._server is None:
-            self._server = LoopbackServer(self.app).start()
+            self._server = LoopbackServer(self.app, threads=self.threads).start()
         return self
 
     def stop(self) -> None:

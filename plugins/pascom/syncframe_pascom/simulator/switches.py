@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from .errors import ApiError, format_seconds, server_fault
 
 LOST_MODES = ("502", "drop")
+#: what the hidden capacity does past its limit: refuse with 429, or queue (slow down)
+OVER_CAPACITY = ("429", "slow")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Switches:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._local = threading.local()  # the capacity's place held by this server thread
         self.reset()
 
     def reset(self) -> None:
@@ -65,6 +68,15 @@ class Switches:
             self._fault_every = 0
             self._fault_every_base = 0
             self._fault_every_fault: Fault | None = None
+            #: the hidden capacity: requests in progress at once before it refuses or queues
+            self._capacity: int | None = None
+            self._over = "429"
+            self._capacity_retry_after: float | None = 1.0
+            self._in_progress = 0
+            self._capacity_places: threading.Semaphore | None = None
+            #: the most requests in progress at once, and how many the capacity refused
+            self.peak_in_progress = 0
+            self.over_capacity = 0
 
     # --- setters ---------------------------------------------------------------
 
@@ -118,6 +130,24 @@ class Switches:
         with self._lock:
             self._outage = Fault(status, None, retry_after) if status else None
 
+    def limit_capacity(self, parallel: int | None, over: str = "429", retry_after: float | None = 1.0) -> None:
+        """A capacity the client is not told: past ``parallel`` requests in progress at
+        once, ``over="429"`` answers 429 at once (``Retry-After: retry_after``, or no
+        header when None); ``over="slow"`` makes the extra requests wait for a free
+        place, as a server whose workers are all busy queues them. None switches it off.
+        """
+        if over not in OVER_CAPACITY:
+            raise ValueError(f"over must be one of {OVER_CAPACITY}")
+        if parallel is not None and parallel < 1:
+            raise ValueError("parallel counts from 1")
+        with self._lock:
+            self._capacity = parallel
+            self._over = over
+            self._capacity_retry_after = retry_after
+            self._capacity_places = threading.Semaphore(parallel) if parallel and over == "slow" else None
+            self.peak_in_progress = 0
+            self.over_capacity = 0
+
     def _schedule(self, k: int, fault: Fault) -> None:
         if k < 1:
             raise ValueError("k counts from 1 (the next write)")
@@ -156,6 +186,30 @@ class Switches:
                 self._tokens -= 1.0
         return None
 
+    def enter(self) -> ApiError | None:
+        """A request starts: the 429 of a full capacity, or None (after waiting for a
+        place when the capacity queues). Every call is matched by :meth:`leave`."""
+        with self._lock:
+            self._in_progress += 1
+            self.peak_in_progress = max(self.peak_in_progress, self._in_progress)
+            places = self._capacity_places
+            if self._capacity is not None and places is None and self._in_progress > self._capacity:
+                self.over_capacity += 1
+                return _throttled(self._capacity_retry_after)
+        if places is not None:
+            places.acquire()
+            self._local.place = places
+        return None
+
+    def leave(self) -> None:
+        """The request started with :meth:`enter` is answered."""
+        places = getattr(self._local, "place", None)
+        if places is not None:
+            self._local.place = None
+            places.release()
+        with self._lock:
+            self._in_progress -= 1
+
     def write_fault(self) -> Fault | None:
         """Called once per authenticated write: the fault for this write, if any."""
         with self._lock:
@@ -166,5 +220,6 @@ class Switches:
             return fault
 
 
-def _throttled(retry_after: float) -> ApiError:
-    return ApiError(429, "RATE_LIMITED", "too many requests", None, {"Retry-After": format_seconds(retry_after)})
+def _throttled(retry_after: float | None) -> ApiError:
+    headers = {} if retry_after is None else {"Retry-After": format_seconds(retry_after)}
+    return ApiError(429, "RATE_LIMITED", "too many requests", None, headers)
