@@ -13,12 +13,19 @@ round-trip time (RTT) of the target's answers and by its throttled answers.
   ``rtt_deviation_scale`` of its deviation: requests queue up at the service.
 - Never above the profile's ``concurrency`` (the cap), never below 1.
 
+One addition to Vector's scheme, from TCP: a *slow start*. Until the service first
+pushes back, the limit doubles per window instead of growing by one, and the first
+push-back halves it (back to the last limit that held). A phone system answers in
+a quarter of a second, so growing by one per window would take seconds to reach a
+capacity of 16 that doubling reaches in four windows.
+
 A target reports its answers through :func:`syncframe.backpressure.report_answer`;
 one that reports nothing is judged by how long its writes take.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -27,6 +34,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 from ..backpressure import listening
+
+log = logging.getLogger("syncframe.engine.concurrency")
 
 #: the least relative RTT rise that counts as rising latency: below it is noise, even
 #: when the deviation is near zero (a steady simulator, say)
@@ -70,6 +79,8 @@ class AdaptiveSettings:
     """The knobs of :class:`AdaptiveConcurrency`; the defaults are Vector's, but the start."""
 
     initial: int = 2
+    #: double per window until the first push-back (TCP's slow start); False: Vector's ARC as it is
+    slow_start: bool = True
     decrease_ratio: float = 0.9
     ewma_alpha: float = 0.4
     rtt_deviation_scale: float = 2.5
@@ -120,6 +131,7 @@ class AdaptiveConcurrency:
         self._pushed_back = False
         self._next_update = 0.0
         self._past_rtt = _Ewma(settings.ewma_alpha)
+        self._slow_start = settings.slow_start
         #: figures for reports and the benchmark
         self.peak = self._limit
         self.throttled = 0
@@ -197,13 +209,21 @@ class AdaptiveConcurrency:
             self._next_update = now + current
         else:
             threshold = max(self._past_rtt.deviation * self.settings.rtt_deviation_scale, past * MIN_RISE)
-            if self._limit < self.cap and self._reached_limit and not self._pushed_back and current is not None and current <= past:
-                self._limit += 1
+            rising = current is not None and current > past + threshold
+            # in slow start latency "holds" within the noise; afterwards only when not above the mean (Vector)
+            held = current is not None and (not rising if self._slow_start else current <= past)
+            if self._limit < self.cap and self._reached_limit and not self._pushed_back and held:
+                self._limit = min(self.cap, self._limit * 2 if self._slow_start else self._limit + 1)
                 self.peak = max(self.peak, self._limit)
-                self._changed.notify()
-            elif self._limit > 1 and (self._pushed_back or (current is not None and current > past + threshold)):
-                self._limit = max(1, int(self._limit * self.settings.decrease_ratio))
-                self.decreases += 1
+                self._changed.notify_all()
+            elif self._pushed_back or rising:
+                ratio = 0.5 if self._slow_start else self.settings.decrease_ratio
+                self._slow_start = False
+                if self._limit > 1:
+                    self._limit = max(1, int(self._limit * ratio))
+                    self.decreases += 1
+            log.debug("write limit %d (RTT %s s vs %.3f s ± %.3f, pushed back: %s)", self._limit,
+                      "-" if current is None else f"{current:.3f}", past, threshold, self._pushed_back)
             if current is not None:
                 past = self._past_rtt.update(current)
             self._next_update = now + past

@@ -36,8 +36,17 @@ def adaptive(cap: int = 32, clock: Clock | None = None, **settings: float) -> tu
     return AdaptiveConcurrency(cap, AdaptiveSettings(**settings), clock=clock), clock  # type: ignore[arg-type]
 
 
-def test_it_starts_low_and_grows_by_one_per_window_while_latency_holds() -> None:
-    limiter, clock = adaptive()
+def test_it_starts_low_and_doubles_per_window_until_the_service_first_pushes_back() -> None:
+    limiter, clock = adaptive(cap=64)
+    assert limiter.limit == 2
+    assert [window(limiter, clock, 0.125) for _ in range(5)] == [2, 4, 8, 16, 32]  # the first window only measures
+    assert window(limiter, clock, 0.125, throttled=1) == 16  # back to the last limit that held
+    assert [window(limiter, clock, 0.125) for _ in range(3)] == [17, 18, 19]  # then one at a time
+    assert window(limiter, clock, 0.125, throttled=1) == 17  # and a tenth off (Vector's ratio)
+
+
+def test_without_slow_start_it_grows_by_one_per_window_while_latency_holds() -> None:
+    limiter, clock = adaptive(slow_start=False)
     assert limiter.limit == 2
     limits = [window(limiter, clock, 0.125) for _ in range(12)]
     assert limits == sorted(limits)  # never down on a steady service
@@ -67,8 +76,8 @@ def test_throttling_halves_the_limit_down_to_one_and_never_below() -> None:
     assert limiter.throttled == 6 * 1 and limiter.decreases == 4
 
 
-def test_by_default_throttling_takes_a_tenth_off_as_vector_does() -> None:
-    limiter, clock = adaptive()
+def test_without_slow_start_throttling_takes_a_tenth_off_as_vector_does() -> None:
+    limiter, clock = adaptive(slow_start=False)
     while limiter.limit < 20:
         window(limiter, clock, 0.125)
     assert window(limiter, clock, 0.125, throttled=1) == 18
