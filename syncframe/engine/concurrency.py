@@ -55,6 +55,9 @@ class WriteConcurrency(Protocol):
     def slot(self) -> Iterator[None]:
         """Hold a place for one write while the block runs (waits for one to be free)."""
 
+    def describe(self) -> str:
+        """One line for the log: how the limit went."""
+
 
 class FixedConcurrency:
     """Always ``cap`` writes in flight (the thread pool bounds them).
@@ -72,6 +75,9 @@ class FixedConcurrency:
     @contextmanager
     def slot(self) -> Iterator[None]:
         yield
+
+    def describe(self) -> str:
+        return f"fixed at {self.cap}"
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,10 @@ class AdaptiveConcurrency:
             if not reported:
                 self.answered(self.clock() - started)
             self.release()
+
+    def describe(self) -> str:
+        return (f"adaptive up to {self.cap}: reached {self.peak}, ended at {self._limit}, "
+                f"{self.decreases} decreases, {self.throttled} throttled answers")
 
     # --- feedback -------------------------------------------------------------------
 

@@ -244,6 +244,7 @@ class ConnectorRunner:
                 limit = write_concurrency(self.connector.concurrency, self.connector.adaptive_concurrency)
                 applier = Applier(self.store, run_id, target, self.pm, context, limit, progress, self.stop, lock)
                 applied = applier.apply(plan)
+            log.info("writes in flight: %s", limit.describe())
             # releases by name are for the next run: this one acted on them (or their user came back)
             self.store.consume_releases(self.name, run_id)
         bookmark = False

@@ -43,6 +43,7 @@ def test_it_starts_low_and_doubles_per_window_until_the_service_first_pushes_bac
     assert window(limiter, clock, 0.125, throttled=1) == 16  # back to the last limit that held
     assert [window(limiter, clock, 0.125) for _ in range(3)] == [17, 18, 19]  # then one at a time
     assert window(limiter, clock, 0.125, throttled=1) == 17  # and a tenth off (Vector's ratio)
+    assert limiter.describe() == "adaptive up to 64: reached 32, ended at 17, 2 decreases, 2 throttled answers"
 
 
 def test_without_slow_start_it_grows_by_one_per_window_while_latency_holds() -> None:
@@ -151,5 +152,6 @@ def test_a_target_that_reports_nothing_is_judged_by_its_write_time() -> None:
 def test_the_profile_chooses_fixed_or_adaptive() -> None:
     fixed = write_concurrency(8, adaptive=False)
     assert isinstance(fixed, FixedConcurrency) and fixed.limit == fixed.cap == 8
+    assert fixed.describe() == "fixed at 8"
     grown = write_concurrency(8, adaptive=True)
     assert isinstance(grown, AdaptiveConcurrency) and grown.cap == 8 and grown.limit == 2

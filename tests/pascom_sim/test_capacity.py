@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from syncframe.http import CASession
+from syncframe.backpressure import listening
+from syncframe.http import CASession, RetryPolicy, send_with_retries
 from syncframe_pascom.simulator import Instance, PascomSimulator
 
 from .conftest import Api, error
@@ -61,3 +62,24 @@ def test_capacity_off_again(api: Api, instance: Instance) -> None:
     assert all(api.get("identity/admin").status_code == 200 for _ in range(3))
     with pytest.raises(ValueError):
         instance.switches.limit_capacity(2, over="later")
+
+
+def test_send_with_retries_reports_every_attempt_and_its_push_back(api: Api, instance: Instance) -> None:
+    instance.switches.throttle_next(2, retry_after=0.05)
+    heard: list[tuple[float, bool]] = []
+    with listening(lambda seconds, throttled: heard.append((seconds, throttled))):
+        response = send_with_retries(api.session, "GET", api.base + "identity/admin", RetryPolicy())
+    assert response.status_code == 200
+    assert [throttled for _, throttled in heard] == [True, True, False]  # two 429s, then the answer
+    assert all(seconds >= 0 for seconds, _ in heard)
+    send_with_retries(api.session, "GET", api.base + "identity/admin", RetryPolicy())  # no listener: nobody hears
+    assert len(heard) == 3
+
+
+def test_an_outage_503_counts_as_push_back(api: Api, instance: Instance) -> None:
+    instance.switches.outage(503)
+    heard: list[bool] = []
+    with listening(lambda seconds, throttled: heard.append(throttled)):
+        response = send_with_retries(api.session, "GET", api.base + "identity/admin", RetryPolicy(attempts=2, sleep=lambda s: None))
+    instance.switches.outage(None)
+    assert response.status_code == 503 and heard == [True, True]
