@@ -15,9 +15,9 @@ round-trip time (RTT) of the target's answers and by its throttled answers.
 
 One addition to Vector's scheme, from TCP: a *slow start*. Until the service first
 pushes back, the limit doubles per window instead of growing by one, and the first
-push-back halves it (back to the last limit that held). A phone system answers in
-a quarter of a second, so growing by one per window would take seconds to reach a
-capacity of 16 that doubling reaches in four windows.
+push-back halves it (back to the last limit that held). When a target answers in a
+quarter of a second, growing by one per window takes seconds to reach a capacity of
+16 that doubling reaches in four windows.
 
 A target reports its answers through :func:`syncframe.backpressure.report_answer`;
 one that reports nothing is judged by how long its writes take.
