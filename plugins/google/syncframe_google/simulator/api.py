@@ -21,6 +21,7 @@ shape: ``{"error": {"code", "message", "errors": [{"message", "domain", "reason"
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from typing import Any, Callable
 from urllib.parse import unquote
@@ -205,7 +206,7 @@ class DirectoryApi:
         if _bool(request, "showDeleted"):
             users: list[dict[str, Any]] = []  # deleted users are gone for good here
         else:
-            users = self.workspace.users()
+            users = self.workspace.users(copies=False)  # read only; the page served is copied below
         if domain:
             users = [u for u in users if u["primaryEmail"].lower().endswith("@" + domain.lower())]
 
@@ -220,7 +221,7 @@ class DirectoryApi:
         if after is not None:
             # keyset paging: a user renamed or added during the read is not served twice
             users = [u for u in users if (key(u) < after if descending else key(u) > after)]
-        chunk, rest = users[:size], users[size:]
+        chunk, rest = [copy.deepcopy(u) for u in users[:size]], users[size:]
         body: dict[str, Any] = {"kind": "admin#directory#users", "etag": etag([u["etag"] for u in chunk])}
         if chunk:
             body["users"] = [self._user_view(u, projection) for u in chunk]
