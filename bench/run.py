@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""syncframe's benchmark: one command, seven measurements, a JSON file and a table.
+"""syncframe's benchmark: one command, ten measurements, a JSON file and a table.
 
     python bench/run.py            # full: N = 1,000 / 10,000 / 100,000, 200 connectors on workers
     python bench/run.py --quick    # N = 1,000, a small SDK comparison, 10 connectors on workers
@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="N = 1,000 only and a small SDK comparison (under 2 minutes).")
     p.add_argument("--sizes", help="Comma-separated N for scenarios 1-3 (default 1000,10000,100000; quick: 1000).")
-    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6), workers (7), startup (8).")
+    p.add_argument("--only", help="Comma-separated scenarios to run: import (1-3), planning (4), sdk (5), throttle (6), workers (7), "
+                                  "startup (8), adaptive (9), sources (10).")
     p.add_argument("--worker-connectors", type=int, help="Connectors in scenario 7 (default 200; quick: 10).")
     p.add_argument("--worker-users", type=int, help="Users per connector in scenario 7 (default 100; quick: 20).")
     p.add_argument("--worker-counts", help="Worker processes compared in scenario 7 (default 1,2,4; quick: 1,2).")
@@ -46,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--concurrency", type=int, default=8, help="The profile's concurrency (default 8).")
     p.add_argument("--plan-sizes", help="N for scenario 4 (default 100000,200000; quick: 10000,20000).")
     p.add_argument("--sdk-users", type=int, help="Users read in scenario 5 (default 10000; quick: 1000).")
+    p.add_argument("--adaptive-users", type=int, help="Users imported per run of scenario 9 (default 1000; quick: 200).")
+    p.add_argument("--capacity", type=int, default=16, help="The phone system's hidden capacity K in scenario 9 (default 16).")
+    p.add_argument("--adaptive-latency", type=float, default=0.25, help="Seconds per pascom request in scenario 9 (default 0.25).")
+    p.add_argument("--source-users", type=int, help="Users read from LDAP and Google in scenario 10 (default 10000; quick: 1000).")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
                    help="Seconds the whole run may take (default: no limit). A size of scenarios 1-3 whose import, "
                         "projected linearly from the previous size's import, would overrun it is not run, and the "
@@ -82,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000,100000")).split(",")]
     plan_sizes = [int(s) for s in (args.plan_sizes or ("10000,20000" if args.quick else "100000,200000")).split(",")]
     sdk_users = args.sdk_users or (1000 if args.quick else 10000)
-    only = set((args.only or "startup,planning,sdk,throttle,import,workers").split(","))
+    only = set((args.only or "startup,planning,sdk,throttle,adaptive,sources,import,workers").split(","))
     started = time.perf_counter()
     deadline = None if args.budget is None else started + args.budget
     notes: list[str] = []
@@ -109,6 +114,19 @@ def main(argv: list[str] | None = None) -> int:
         n, every = (1000, 2) if args.quick else (10000, 4)
         log(f"[6] throttled read of {n:,} users (one Graph request in {every} answered 429, Retry-After: 1)")
         data["scenarios"]["throttle"] = scenarios.throttled_read(n, args.graph_latency, every=every, retry_after=1, log=log)
+    if "adaptive" in only:
+        from harness import adaptive
+
+        n = args.adaptive_users or (200 if args.quick else 1000)
+        behaviours = ("429",) if args.quick else None
+        log(f"[9] adaptive vs fixed 8 vs fixed 32: import of {n:,} users into a pascom with a hidden capacity of {args.capacity}")
+        data["scenarios"]["adaptive"] = adaptive.adaptive_vs_fixed(n, args.capacity, args.graph_latency, args.adaptive_latency, log, behaviours=behaviours)
+    if "sources" in only:
+        from harness import source_reads
+
+        n = args.source_users or (1000 if args.quick else 10000)
+        log(f"[10] reading {n:,} users from LDAP (throwaway slapd) and Google (its simulator)")
+        data["scenarios"]["sources"] = source_reads.source_reads(n, args.graph_latency, log)
     if "workers" in only:
         from harness import workers
 
@@ -273,6 +291,41 @@ def build_rows(s: dict[str, Any]) -> list[Row]:
         if "no_change_pascom_writes" in cycles:
             rows.append(Row("7", f"{tag}: pascom writes over all cycles", cycles["no_change_pascom_writes"], "", 0, "=="))
     rows += _startup_rows(s.get("startup"))
+    rows += _adaptive_rows(s.get("adaptive"))
+    rows += _source_rows(s.get("sources"))
+    return rows
+
+
+def _adaptive_rows(a: dict[str, Any] | None) -> list[Row]:
+    if not a:
+        return []
+    rows: list[Row] = []
+    for label, b in a["behaviours"].items():
+        what = "slows down" if b["over"] == "slow" else f"429, Retry-After {b['retry_after_s']:g} s" if b["retry_after_s"] else "429, no Retry-After"
+        past = f"K={a['capacity']} ({what} past it), {a['users']:,} users, {a['pascom_latency_s'] * 1000:.0f} ms per request"
+        for name, run in b["runs"].items():
+            rows.append(Row("9", f"{past}: {name}, wall time", run["wall_s"], "s",
+                            note=f"{run['over_capacity']} answered 429, status {run['status']}, {run['pascom_users_after']:,} users in pascom"))
+        rows.append(Row("9", f"{past}: adaptive / best fixed ({b['best_fixed_s']} s)", b["adaptive_over_best"], "×", 1.2, "<="))
+        rows.append(Row("9", f"{past}: adaptive 429s vs fixed 32's ({b['runs']['fixed 32']['over_capacity']})",
+                        b["runs"]["adaptive"]["over_capacity"], "", b["runs"]["fixed 32"]["over_capacity"], "<="))
+    return rows
+
+
+def _source_rows(src: dict[str, Any] | None) -> list[Row]:
+    if not src:
+        return []
+    rows: list[Row] = []
+    n = src["users"]
+    for name, label, unit in (("ldap", "LDAP (slapd, no latency)", "LDAP operations"), ("google", "Google (simulator)", "Directory API requests")):
+        got = src.get(name) or {}
+        if got.get("skipped") or "read_s" not in got:
+            rows.append(Row("10", f"read {n:,} users, {label}", None, note="not run: " + str(got.get("skipped") or got.get("error", ""))[-200:]))
+            continue
+        extra = f", +{got['token_requests']} token" if "token_requests" in got else f", {got.get('pages')} pages"
+        rows.append(Row("10", f"read {n:,} users, {label}: read time", got["read_s"], "s", note=f"{got['users']:,} users, complete {got.get('complete')}"))
+        rows.append(Row("10", f"read {n:,} users, {label}: {unit} (lower bound ⌈N/500⌉ pages)", got["requests"], "", note=f"bound {math.ceil(n / 500)}{extra}"))
+        rows.append(Row("10", f"read {n:,} users, {label}: peak RSS", got["process"]["peak_rss_mb"], "MB", note=f"CPU {got['process']['cpu_s']:.1f} s"))
     return rows
 
 
