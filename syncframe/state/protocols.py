@@ -11,10 +11,10 @@ a short list to implement. ``tests/state/test_state_protocols.py`` checks that
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 from .locks import HeldLock
-from .rows import ConnectorRow, DecisionRow, ForeignLink, JournalRow, Link, RunRow
+from .rows import ConnectorRow, DecisionRow, ForeignLink, JournalOutcome, JournalRow, Link, RunRow
 
 
 @runtime_checkable
@@ -87,6 +87,8 @@ class Journal(Protocol):
 
     def journal_intent(self, run_id: int, connector: str, item: Mapping[str, Any]) -> int: ...
 
+    def journal_intents(self, run_id: int, connector: str, items: Sequence[Mapping[str, Any]]) -> list[int]: ...
+
     def journal_outcome(
         self,
         journal_id: int,
@@ -97,6 +99,8 @@ class Journal(Protocol):
         unlink: str | None = None,
         leaver: tuple[str, str | None] | None = None,
     ) -> None: ...
+
+    def journal_outcomes(self, outcomes: Sequence[JournalOutcome]) -> None: ...
 
     def unfinished_intents(self, connector: str) -> list[JournalRow]: ...
 
