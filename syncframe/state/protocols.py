@@ -11,7 +11,7 @@ a short list to implement. ``tests/state/test_state_protocols.py`` checks that
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 from .locks import HeldLock
 from .rows import ConnectorRow, DecisionRow, ForeignLink, JournalOutcome, JournalRow, Link, RunRow
@@ -49,6 +49,8 @@ class ReadState(Protocol):
     """Where the next read starts: the bookmark and the last full source view."""
 
     def load_view(self, connector: str) -> dict[str, dict[str, Any]]: ...
+
+    def iter_view(self, connector: str) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
     def save_view(self, connector: str, view: Mapping[str, Mapping[str, Any]]) -> None: ...
 

@@ -198,9 +198,14 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
 
     def links(self, connector: str) -> dict[str, Link]:
         """This connector's links, by source id."""
+        # plain rows, not ORM objects: a no-change resync loads 100,000 links
+        columns = (
+            LinkModel.source_id, LinkModel.target_id, LinkModel.login, LinkModel.origin, LinkModel.created_at,
+            LinkModel.updated_at, LinkModel.held_since, LinkModel.disabled_at, LinkModel.delete_due, LinkModel.kept,
+        )
         with self._read() as session:
-            rows = session.scalars(select(LinkModel).where(LinkModel.connector == connector))
-            return {r.source_id: _link(r) for r in rows}
+            rows = session.connection().execute(select(*columns).where(LinkModel.connector == connector))
+            return {row[0]: Link(*row[:9], bool(row[9])) for row in rows}
 
     def hold_removals(self, connector: str, source_ids: set[str]) -> None:
         """Mark the links whose removal the guard held (``held_since``, kept from the
@@ -242,11 +247,18 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
 
     def load_view(self, connector: str) -> dict[str, dict[str, Any]]:
         """The last saved view: source id -> identity dict."""
+        return dict(self.iter_view(connector))
+
+    def iter_view(self, connector: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The last saved view, one ``(source id, identity dict)`` at a time (a caller that
+        turns each into something else never holds 100,000 dicts at once)."""
         with self._read() as session:
-            rows = session.execute(
+            # on the session's connection: a session would fetch every row before the first
+            rows = session.connection().execute(
                 select(SourceViewModel.source_id, SourceViewModel.data).where(SourceViewModel.connector == connector)
             )
-            return {source_id: data for source_id, data in rows}
+            for source_id, data in rows:
+                yield source_id, data
 
     def save_view(self, connector: str, view: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace the whole view of ``connector``."""
@@ -567,10 +579,6 @@ def _set_bookmark(session: Session, connector: str, value: str | None) -> None:
 
 def _connector_row(row: ConnectorModel) -> ConnectorRow:
     return ConnectorRow(row.name, row.profile_text, row.created_at, row.updated_at)
-
-
-def _link(row: LinkModel) -> Link:
-    return Link(row.source_id, row.target_id, row.login, row.origin, row.created_at, row.updated_at, row.held_since, row.disabled_at, row.delete_due, bool(row.kept))
 
 
 def _run_row(row: RunModel) -> RunRow:
