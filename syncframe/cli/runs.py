@@ -93,7 +93,7 @@ def _emit(app: App, report: Report) -> None:
         from ..engine.report_json import write_report_json
 
         # streamed: the report of a large import is never held whole
-        write_report_json(report, click.get_text_stream("stdout").write)
+        write_report_json(report, sys.stdout.write)
     else:
         from .render import render_report
 

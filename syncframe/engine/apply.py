@@ -17,8 +17,8 @@ Order and safety rules:
 
 Each write is journaled as an *intent* before the target is called and its
 *outcome* after, together with its link change. Both go in batches, one
-transaction each: the intents of the next ``INTENT_BATCH`` items before any of
-their writes starts, the outcomes of up to ``OUTCOME_BATCH`` answers (none
+transaction each: the intents of the next ``INTENTS_AHEAD`` times as many items as
+may be in flight before any of their writes starts, the outcomes of up to ``OUTCOME_BATCH`` answers (none
 waiting longer than ``OUTCOME_DELAY``). A run killed in between leaves intents
 without outcome, which the next run's recovery resolves (a create that landed is
 found and linked). The batches follow the write limit (rule 2). Only the
@@ -58,8 +58,10 @@ log = logging.getLogger("syncframe.engine")
 
 #: a worker's answer when the run stopped before its write started
 _NOT_STARTED = object()
-#: intents journaled in one transaction, before the batch's writes go out
-INTENT_BATCH = 64
+#: intents journaled in one transaction, before the batch's writes go out: this many
+#: times the writes in flight (no further ahead: a state store that fails mid-run is
+#: noticed at the next batch, and the writes stop there)
+INTENTS_AHEAD = 2
 #: outcomes journaled in one transaction (a killed run leaves at most these, and the
 #: batch's unstarted intents, for the next run's recovery to resolve) ...
 OUTCOME_BATCH = 64
@@ -177,7 +179,7 @@ class Applier:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"syncframe-{self.name}") as pool:
             while True:
                 if not journaled and not self._halted():
-                    batch = list(itertools.islice(queue, INTENT_BATCH))
+                    batch = list(itertools.islice(queue, INTENTS_AHEAD * self._in_flight_limit()))
                     journaled.extend(zip(batch, self.store.journal_intents(self.run_id, self.name, [i.to_dict() for i in batch])))
                 # the pool is kept busy: the limit's slots (in _write) decide what runs at once
                 while journaled and len(pending) < 2 * self._in_flight_limit() and not self._halted():
