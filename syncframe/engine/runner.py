@@ -20,7 +20,6 @@ import contextlib
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Mapping
 
@@ -318,20 +317,12 @@ class ConnectorRunner:
             source.close()
 
     def _read_and_plan(self, context: ConnectorContext, source: Source, target: Target, allow_removals: int) -> SyncPlan:
-        # the target lists its accounts while the saved state loads and the source reads:
-        # on a no-change resync the listing's wait was a fifth of the run
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"syncframe-{self.name}-listing") as listing:
-            listed = listing.submit(target.list_accounts)
-            try:
-                bookmark = self.store.get_bookmark(self.name)
-                previous = {sid: Identity.from_dict(data) for sid, data in self.store.iter_view(self.name)}
-                links = self.store.links(self.name)
-                with self.progress("reading", None) as progress:
-                    read = source.read(bookmark, previous, progress)
-            except BaseException:
-                listed.cancel()
-                raise
-            accounts = listed.result()
+        bookmark = self.store.get_bookmark(self.name)
+        previous = {sid: Identity.from_dict(data) for sid, data in self.store.iter_view(self.name)}
+        with self.progress("reading", None) as progress:
+            read = source.read(bookmark, previous, progress)
+        accounts = target.list_accounts()
+        links = self.store.links(self.name)
         system = target.system_key()
         foreign = self.store.foreign_links(self.name, system) if system else {}
         planner = Planner(
