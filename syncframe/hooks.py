@@ -9,7 +9,7 @@ reaching plugins as a pluggy warning.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
 
@@ -81,6 +81,13 @@ class Hooks:
         """``syncframe_item_applied``: one write, succeeded or failed."""
         self.pm.hook.syncframe_item_applied(item=item, connector=connector)
 
-    def run_finished(self, plan: "Plan", summary: dict[str, Any], connector: "ConnectorContext") -> None:
-        """``syncframe_run_finished``: the run's report after the journal and bookmark were written."""
+    def run_finished(self, plan: "Plan", summary: "dict[str, Any] | Callable[[], dict[str, Any]]", connector: "ConnectorContext") -> None:
+        """``syncframe_run_finished``: the run's report after the journal and bookmark were written.
+
+        ``summary`` may be a function that makes it: it is called only when a plugin
+        listens (the report of a large import is big to build).
+        """
+        if not self.pm.hook.syncframe_run_finished.get_hookimpls():
+            return
+        summary = summary() if callable(summary) else summary
         self.pm.hook.syncframe_run_finished(plan=plan, summary=summary, connector=connector)

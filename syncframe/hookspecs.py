@@ -148,7 +148,8 @@ def syncframe_item_applied(item: PlanItem, connector: ConnectorContext) -> None:
     """Observe one applied plan item (for audit, notifications, metrics).
 
     Called after each item that wrote to the target, whether it succeeded or not,
-    from the applying thread.
+    from the applying thread, as the target's answer arrives (its journal outcome
+    is recorded with its batch, a moment later).
 
     :param item: The item; ``item.error`` is set when it failed.
     :param connector: The connector being run.

@@ -136,6 +136,30 @@ def send_with_retries(
     answer is returned, or the error raised, for the caller to check before trying again.
     """
     policy = policy or RetryPolicy()
+    statuses = policy.statuses if idempotent else policy.statuses & {429}
+    # the first attempt goes out directly: most requests need no retry, and tenacity's
+    # machinery cost more CPU than the request itself; only an answer to retry enters it
+    started = time.monotonic()
+    first_error: BaseException | None = None
+    try:
+        first = _reported(session, method, url, **kwargs)
+    except requests.RequestException as exc:
+        first_error = exc
+    else:
+        if first.status_code not in statuses:
+            return first
+    first_seconds = time.monotonic() - started
+    replayed = False
+
+    def attempt() -> requests.Response:
+        nonlocal replayed
+        if replayed:
+            return _reported(session, method, url, **kwargs)
+        replayed = True
+        if first_error is not None:
+            raise first_error
+        return first
+
     quick = wait_random_exponential(multiplier=policy.backoff_base, max=policy.backoff_max)
     patient = wait_exponential_jitter(multiplier=policy.throttle_base, max=policy.throttle_max, jitter=policy.throttle_base)
     waited = 0.0  # by this request: with an injected sleep no wall-clock time passes
@@ -152,7 +176,7 @@ def send_with_retries(
         if state.attempt_number >= limit:
             return True
         upcoming = state.upcoming_sleep
-        spent = max(waited, state.seconds_since_start or 0.0)
+        spent = max(waited, first_seconds + (state.seconds_since_start or 0.0))
         beyond = spent + upcoming > policy.budget_seconds
         if not beyond and policy.total_budget_seconds is not None and stats is not None:
             beyond = stats.waited + upcoming > policy.total_budget_seconds
@@ -171,7 +195,6 @@ def send_with_retries(
         what = f"HTTP {outcome.result().status_code}" if outcome and not outcome.failed else repr(outcome.exception() if outcome else None)
         log.info("retrying %s %s after %s in %.2fs", method, _redact(url), what, seconds)
 
-    statuses = policy.statuses if idempotent else policy.statuses & {429}
     retrying = Retrying(
         stop=stop,
         wait=wait,
@@ -182,7 +205,7 @@ def send_with_retries(
         retry_error_callback=lambda state: state.outcome.result(),
         reraise=True,
     )
-    return retrying(_reported, session, method, url, **kwargs)
+    return retrying(attempt)
 
 
 def _reported(session: requests.Session, method: str, url: str, **kwargs: Any) -> requests.Response:

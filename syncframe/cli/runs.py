@@ -90,7 +90,10 @@ def _runner(app: App, name: str | None, profile: str | None) -> ConnectorRunner:
 
 def _emit(app: App, report: Report) -> None:
     if app.json:
-        app.emit_json(report.to_dict())
+        from ..engine.report_json import write_report_json
+
+        # streamed: the report of a large import is never held whole
+        write_report_json(report, sys.stdout.write)
     else:
         from .render import render_report
 

@@ -16,17 +16,26 @@ Order and safety rules:
    there, as after a fatal error.
 
 Each write is journaled as an *intent* before the target is called and its
-*outcome* after, together with the link change, in one transaction. Only the
-applying thread touches the state store; worker threads only call
-``target.apply``, so the target must be safe to call from several threads.
+*outcome* after, together with its link change. Both go in batches, one
+transaction each: the intents of the next ``INTENTS_AHEAD`` times as many items as
+may be in flight before any of their writes starts, the outcomes of up to ``OUTCOME_BATCH`` answers (none
+waiting longer than ``OUTCOME_DELAY``). A run killed in between leaves intents
+without outcome, which the next run's recovery resolves (a create that landed is
+found and linked). The batches follow the write limit (rule 2). Only the
+applying thread touches the state
+store; worker threads only call ``target.apply``, so the target must be safe to
+call from several threads.
 A :class:`~syncframe.errors.FatalSyncError` stops the run at once: no new write
 starts, writes already in flight finish and are recorded.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import time
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
@@ -37,6 +46,7 @@ from ..contracts import ConnectorContext, Progress, Target, no_progress
 from ..errors import FatalSyncError, LockLostError, PermanentRecordError, SyncframeError
 from ..hooks import Hooks
 from ..model import REMOVAL_KINDS, Account, ItemKind, PlanItem
+from ..state.rows import JournalOutcome
 from .concurrency import FixedConcurrency, WriteConcurrency
 from .planner import SyncPlan
 
@@ -48,6 +58,15 @@ log = logging.getLogger("syncframe.engine")
 
 #: a worker's answer when the run stopped before its write started
 _NOT_STARTED = object()
+#: intents journaled in one transaction, before the batch's writes go out: this many
+#: times the writes in flight (no further ahead: a state store that fails mid-run is
+#: noticed at the next batch, and the writes stop there)
+INTENTS_AHEAD = 2
+#: outcomes journaled in one transaction (a killed run leaves at most these, and the
+#: batch's unstarted intents, for the next run's recovery to resolve) ...
+OUTCOME_BATCH = 64
+#: ... or fewer, once the oldest answer has waited this many seconds
+OUTCOME_DELAY = 0.5
 
 
 @dataclass
@@ -146,22 +165,30 @@ class Applier:
     def _halted(self) -> bool:
         return self._fatal.is_set() or self.stop.is_set()
 
+    def _in_flight_limit(self) -> int:
+        """How many target writes may be in flight now (the limit decides; its slots gate them)."""
+        return self.limit.limit
+
     def _run(self, items: Iterable[PlanItem], plan: SyncPlan, total: int) -> None:
+        """Write ``items``: intents a batch at a time before its writes go out, outcomes
+        a batch at a time after (at most ``OUTCOME_DELAY`` seconds late)."""
         queue = iter(items)
+        journaled: deque[tuple[PlanItem, int]] = deque()  # intent recorded, write not started
         pending: dict[Future[Any], tuple[PlanItem, int]] = {}
+        finished = _Finished()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"syncframe-{self.name}") as pool:
             while True:
-                # keep the pool busy, but journal intents only a little ahead of the writes
-                while len(pending) < 2 * self.limit.limit and not self._halted():
-                    item = next(queue, None)
-                    if item is None:
-                        break
-                    journal_id = self.store.journal_intent(self.run_id, self.name, item.to_dict())
+                if not journaled and not self._halted():
+                    batch = list(itertools.islice(queue, INTENTS_AHEAD * self._in_flight_limit()))
+                    journaled.extend(zip(batch, self.store.journal_intents(self.run_id, self.name, [i.to_dict() for i in batch])))
+                # the pool is kept busy: the limit's slots (in _write) decide what runs at once
+                while journaled and len(pending) < 2 * self._in_flight_limit() and not self._halted():
+                    item, journal_id = journaled.popleft()
                     pending[pool.submit(self._write, item)] = (item, journal_id)
                 if not pending:
                     break
                 try:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    done, _ = wait(pending, timeout=finished.wait_at_most(), return_when=FIRST_COMPLETED)
                 except KeyboardInterrupt:
                     # Ctrl-C: start nothing new, record what is in flight, then report
                     self.stop.set()
@@ -169,8 +196,14 @@ class Applier:
                     continue
                 for future in done:
                     item, journal_id = pending.pop(future)
-                    self._record(item, journal_id, future.result(), plan)
+                    finished.add(self._outcome(item, journal_id, future.result(), plan))
                     self.progress(1, total)
+                if finished.due():
+                    self.store.journal_outcomes(finished.take())
+        # intents whose writes never started (the run stopped) end as "not applied"
+        for item, journal_id in journaled:
+            finished.add(self._outcome(item, journal_id, _NOT_STARTED, plan))
+        self.store.journal_outcomes(finished.take())
         if self.stop.is_set():
             self.result.interrupted = True
         self.result.not_applied += sum(1 for _ in queue)
@@ -190,48 +223,77 @@ class Applier:
         except Exception as exc:  # one user's failure; the others go on
             return exc
 
-    def _record(self, item: PlanItem, journal_id: int, outcome: Any, plan: SyncPlan) -> None:
-        """Runs on the applying thread: journal the outcome with its link change."""
+    def _outcome(self, item: PlanItem, journal_id: int, outcome: Any, plan: SyncPlan) -> JournalOutcome:
+        """Runs on the applying thread: what one write's answer means. The item and the
+        result are updated and the observers told at once; the journal outcome is
+        returned, to be recorded with its batch."""
         if isinstance(outcome, LockLostError):
             self.result.fatal = self.result.fatal or str(outcome)
             outcome = _NOT_STARTED
         if outcome is _NOT_STARTED:
-            self.store.journal_outcome(journal_id, ok=False, error="not applied: the run stopped before this write")
             self.result.not_applied += 1
-            return
+            return JournalOutcome(journal_id, ok=False, error="not applied: the run stopped before this write")
         if isinstance(outcome, BaseException):
             item.error = _describe(outcome)
             if isinstance(outcome, FatalSyncError) and self.result.fatal is None:
                 self.result.fatal = item.error
             if not isinstance(outcome, SyncframeError):
                 log.warning("%s %s failed", item.kind.value, item.login, exc_info=outcome)
-            self.store.journal_outcome(journal_id, ok=False, error=item.error)
             if isinstance(outcome, PermanentRecordError):
                 item.refused = True
                 self.result.refused += 1
             else:
                 self.result.failed += 1
-        else:
-            account: Account | None = outcome
-            item.applied = True
-            link = unlink = leaver = None
-            if item.kind is ItemKind.DELETE:
-                unlink = item.source_id
-            elif item.kind is ItemKind.DISABLE:
-                # the account stays linked, so a user who comes back gets it again
-                leaver = (item.source_id, item.delete_due)
-            elif item.source_id is not None:
-                target_id = account.target_id if account else item.target_id
-                login = account.login if account else item.login
-                origin = {ItemKind.CREATE: "created", ItemKind.ADOPT: "adopted"}.get(item.kind) or plan.link_origins.get(item.source_id, "adopted")
-                item.target_id = target_id
-                link = (item.source_id, str(target_id), str(login), origin)
-            self.store.journal_outcome(journal_id, ok=True, result=account.to_dict() if account else None, link=link, unlink=unlink, leaver=leaver)
-            self.result.applied += 1
+            self._observe(item)
+            return JournalOutcome(journal_id, ok=False, error=item.error)
+        account: Account | None = outcome
+        item.applied = True
+        link = unlink = leaver = None
+        if item.kind is ItemKind.DELETE:
+            unlink = item.source_id
+        elif item.kind is ItemKind.DISABLE:
+            # the account stays linked, so a user who comes back gets it again
+            leaver = (item.source_id, item.delete_due)
+        elif item.source_id is not None:
+            target_id = account.target_id if account else item.target_id
+            login = account.login if account else item.login
+            origin = {ItemKind.CREATE: "created", ItemKind.ADOPT: "adopted"}.get(item.kind) or plan.link_origins.get(item.source_id, "adopted")
+            item.target_id = target_id
+            link = (item.source_id, str(target_id), str(login), origin)
+        self.result.applied += 1
+        self._observe(item)
+        return JournalOutcome(journal_id, ok=True, result=account.to_dict() if account else None, link=link, unlink=unlink, leaver=leaver)
+
+    def _observe(self, item: PlanItem) -> None:
         try:
             self.hooks.item_applied(item, self.context)
         except Exception:  # an observer's bug must not fail the run
             log.exception("a syncframe_item_applied hook failed")
+
+
+class _Finished:
+    """Answers of the target not journaled yet: recorded when ``OUTCOME_BATCH`` have
+    gathered or the oldest has waited ``OUTCOME_DELAY`` seconds."""
+
+    def __init__(self) -> None:
+        self._items: list[JournalOutcome] = []
+        self._since = 0.0
+
+    def add(self, outcome: JournalOutcome) -> None:
+        if not self._items:
+            self._since = time.monotonic()
+        self._items.append(outcome)
+
+    def wait_at_most(self) -> float | None:
+        """How long the applying thread may wait for the next answer."""
+        return max(0.0, self._since + OUTCOME_DELAY - time.monotonic()) if self._items else None
+
+    def due(self) -> bool:
+        return len(self._items) >= OUTCOME_BATCH or (bool(self._items) and time.monotonic() - self._since >= OUTCOME_DELAY)
+
+    def take(self) -> list[JournalOutcome]:
+        items, self._items = self._items, []
+        return items
 
 
 def _describe(exc: BaseException) -> str:

@@ -155,28 +155,41 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The report as ``--json`` prints it."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "items":
-                value = [item.to_dict() for item in value]
-            elif f.name == "exit_code":
-                value = int(value)
-            elif dataclasses.is_dataclass(value):
-                value = dataclasses.asdict(value)
-            elif isinstance(value, list):
-                value = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
-            out[f.name] = value
-        for conflict in out["conflicts"]:
-            conflict["candidates"] = list(conflict["candidates"])
-        for group in out["error_groups"]:
-            group["logins"] = list(group["logins"])
+        return {name: self.json_value(name) for name in self.field_names()}
+
+    @staticmethod
+    def field_names() -> list[str]:
+        """The report's keys, in the order ``--json`` prints them."""
+        return [f.name for f in dataclasses.fields(Report)]
+
+    def json_value(self, name: str) -> Any:
+        """One field of :meth:`to_dict`, as plain JSON values."""
+        value = getattr(self, name)
+        if name == "exit_code":
+            return int(value)
+        if dataclasses.is_dataclass(value):
+            return dataclasses.asdict(value)  # type: ignore[arg-type]
+        if isinstance(value, list):
+            return [self.json_element(name, v) for v in value]
+        return value
+
+    @staticmethod
+    def json_element(name: str, value: Any) -> Any:
+        """One element of a list field (``items``, ``changes``, ...) as plain JSON values."""
+        if name == "items":
+            return value.to_dict()
+        if not dataclasses.is_dataclass(value):
+            return value
+        out = dataclasses.asdict(value)
+        for key in ("candidates", "logins"):  # tuples in the dataclasses, lists in JSON
+            if key in out:
+                out[key] = list(out[key])
         return out
 
     def stored(self, cap: int) -> dict[str, Any]:
         """The report as history keeps it: without per-item lists (the journal has
         those), and at most ``cap`` entries of each other list."""
-        summary = {k: v for k, v in self.to_dict().items() if k not in ("items", "changes")}
+        summary = {name: self.json_value(name) for name in self.field_names() if name not in ("items", "changes")}
         for key in ("conflicts", "errors", "recovered"):
             values = summary.get(key) or []
             if len(values) > cap:

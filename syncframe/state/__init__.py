@@ -7,13 +7,14 @@
 
 from .database import default_state_url
 from .locks import HeldLock
-from .rows import ConnectorRow, DecisionRow, JournalRow, Link, RunRow
+from .rows import ConnectorRow, DecisionRow, JournalOutcome, JournalRow, Link, RunRow
 from .store import StateStore, StoreTokenCache
 
 __all__ = [
     "ConnectorRow",
     "DecisionRow",
     "HeldLock",
+    "JournalOutcome",
     "JournalRow",
     "Link",
     "RunRow",

@@ -11,10 +11,10 @@ a short list to implement. ``tests/state/test_state_protocols.py`` checks that
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
 from .locks import HeldLock
-from .rows import ConnectorRow, DecisionRow, ForeignLink, JournalRow, Link, RunRow
+from .rows import ConnectorRow, DecisionRow, ForeignLink, JournalOutcome, JournalRow, Link, RunRow
 
 
 @runtime_checkable
@@ -49,6 +49,8 @@ class ReadState(Protocol):
     """Where the next read starts: the bookmark and the last full source view."""
 
     def load_view(self, connector: str) -> dict[str, dict[str, Any]]: ...
+
+    def iter_view(self, connector: str) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
     def save_view(self, connector: str, view: Mapping[str, Mapping[str, Any]]) -> None: ...
 
@@ -87,6 +89,8 @@ class Journal(Protocol):
 
     def journal_intent(self, run_id: int, connector: str, item: Mapping[str, Any]) -> int: ...
 
+    def journal_intents(self, run_id: int, connector: str, items: Sequence[Mapping[str, Any]]) -> list[int]: ...
+
     def journal_outcome(
         self,
         journal_id: int,
@@ -97,6 +101,8 @@ class Journal(Protocol):
         unlink: str | None = None,
         leaver: tuple[str, str | None] | None = None,
     ) -> None: ...
+
+    def journal_outcomes(self, outcomes: Sequence[JournalOutcome]) -> None: ...
 
     def unfinished_intents(self, connector: str) -> list[JournalRow]: ...
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 #: how a link came to be: the connector created the account, or adopted an existing one
 LINK_ORIGINS = ("created", "adopted")
@@ -88,6 +88,22 @@ class JournalRow:
     error: str | None
     created_at: datetime
     finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class JournalOutcome:
+    """How one journaled write ended, with the link change it made (recorded in batches)."""
+
+    journal_id: int
+    ok: bool
+    result: Mapping[str, Any] | None = None
+    error: str | None = None
+    #: ``(source_id, target_id, login, origin)`` to create or update
+    link: tuple[str, str, str, str] | None = None
+    #: a source id whose link to drop
+    unlink: str | None = None
+    #: ``(source_id, delete_due)``: its account was disabled now (it stays linked)
+    leaver: tuple[str, str | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,23 +15,21 @@ raises :class:`~syncframe.errors.StateStoreError` (exit 7).
 from __future__ import annotations
 
 import contextlib
-import enum
 import itertools
 import logging
 import os
 import threading
-from datetime import datetime
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
 from sqlalchemy.exc import DatabaseError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..errors import ConfigError, StateSettingsError, StateStoreError
-from . import database, locks, migrate
+from . import database, journal_rows, locks, migrate
 from .admins import AdminAccounts
 from .decisions import DecisionLog
-from .leavers import LeaverLog, mark_leaver
+from .leavers import LeaverLog
 from .locks import HeldLock
 from .models import (
     BookmarkModel,
@@ -45,7 +43,7 @@ from .models import (
     TokenCacheModel,
     utcnow,
 )
-from .rows import FINISHED_STATUSES, RUN_KINDS, ConnectorRow, ForeignLink, JournalRow, Link, RunRow
+from .rows import FINISHED_STATUSES, RUN_KINDS, ConnectorRow, ForeignLink, JournalOutcome, JournalRow, Link, RunRow
 from .web_sessions import WebSessions
 
 log = logging.getLogger("syncframe.state")
@@ -200,9 +198,14 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
 
     def links(self, connector: str) -> dict[str, Link]:
         """This connector's links, by source id."""
+        # plain rows, not ORM objects: a no-change resync loads 100,000 links
+        columns = (
+            LinkModel.source_id, LinkModel.target_id, LinkModel.login, LinkModel.origin, LinkModel.created_at,
+            LinkModel.updated_at, LinkModel.held_since, LinkModel.disabled_at, LinkModel.delete_due, LinkModel.kept,
+        )
         with self._read() as session:
-            rows = session.scalars(select(LinkModel).where(LinkModel.connector == connector))
-            return {r.source_id: _link(r) for r in rows}
+            rows = session.connection().execute(select(*columns).where(LinkModel.connector == connector))
+            return {row[0]: Link(*row[:9], bool(row[9])) for row in rows}
 
     def hold_removals(self, connector: str, source_ids: set[str]) -> None:
         """Mark the links whose removal the guard held (``held_since``, kept from the
@@ -244,11 +247,18 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
 
     def load_view(self, connector: str) -> dict[str, dict[str, Any]]:
         """The last saved view: source id -> identity dict."""
+        return dict(self.iter_view(connector))
+
+    def iter_view(self, connector: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The last saved view, one ``(source id, identity dict)`` at a time (a caller that
+        turns each into something else never holds 100,000 dicts at once)."""
         with self._read() as session:
-            rows = session.execute(
+            # on the session's connection: a session would fetch every row before the first
+            rows = session.connection().execute(
                 select(SourceViewModel.source_id, SourceViewModel.data).where(SourceViewModel.connector == connector)
             )
-            return {source_id: data for source_id, data in rows}
+            for source_id, data in rows:
+                yield source_id, data
 
     def save_view(self, connector: str, view: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace the whole view of ``connector``."""
@@ -349,23 +359,13 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
 
         ``item`` is the plan item as JSON (``kind``, ``source_id``, ``login``, ...).
         """
-        kind = item.get("kind")
-        kind = kind.value if isinstance(kind, enum.Enum) else str(kind)
+        return self.journal_intents(run_id, connector, [item])[0]
+
+    def journal_intents(self, run_id: int, connector: str, items: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Record that these writes are about to happen, in one transaction; their journal ids, in order."""
         with self._write() as session:
-            row = JournalModel(
-                run_id=run_id,
-                connector=connector,
-                seq=self._next_seq(session, run_id),
-                kind=kind,
-                source_id=item.get("source_id"),
-                login=item.get("login"),
-                state="intent",
-                item=dict(item),
-                created_at=utcnow(),
-            )
-            session.add(row)
-            session.flush()
-            return row.id
+            first = self._next_seq(session, run_id, len(items))
+            return journal_rows.insert_intents(session, run_id, connector, items, first, utcnow())
 
     def journal_outcome(
         self,
@@ -384,24 +384,17 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
         :param unlink: a source id whose link to drop.
         :param leaver: ``(source_id, delete_due)``: its account was disabled now.
         """
-        now = utcnow()
+        self.journal_outcomes([JournalOutcome(journal_id, ok, result, error, link, unlink, leaver)])
+
+    def journal_outcomes(self, outcomes: Sequence[JournalOutcome]) -> None:
+        """Record several outcomes with their link changes, all in one transaction.
+
+        :raises KeyError: one names no journal entry (then none is recorded).
+        """
+        if not outcomes:
+            return
         with self._write() as session:
-            entry = session.get(JournalModel, journal_id)
-            if entry is None:
-                raise KeyError(f"no journal entry {journal_id}")
-            entry.state = "ok" if ok else "failed"
-            entry.result = dict(result) if result is not None else None
-            entry.error = error
-            entry.finished_at = now
-            session.flush()  # the outcome first: a failing link change below must take it back too
-            if link is not None:
-                _upsert_link(session, entry.connector, link, now)
-            if unlink is not None:
-                session.execute(
-                    delete(LinkModel).where(LinkModel.connector == entry.connector, LinkModel.source_id == unlink)
-                )
-            if leaver is not None:
-                mark_leaver(session, entry.connector, *leaver)
+            journal_rows.record_outcomes(session, outcomes, utcnow())
 
     def unfinished_intents(self, connector: str) -> list[JournalRow]:
         """Intents with no outcome (a run died between its intent and its outcome), oldest first.
@@ -436,14 +429,18 @@ class StateStore(DecisionLog, LeaverLog, AdminAccounts, WebSessions):
             rows = session.scalars(select(JournalModel).where(JournalModel.run_id == run_id).order_by(JournalModel.seq))
             return [_journal_row(r) for r in rows]
 
-    def _next_seq(self, session: Session, run_id: int) -> int:
+    def _next_seq(self, session: Session, run_id: int, count: int = 1) -> int:
+        """The first of ``count`` consecutive sequence numbers of ``run_id``."""
         # One process runs a given run; its writer threads share this counter.
         with self._seq_lock:
             counter = self._seq.get(run_id)
             if counter is None:
                 last = session.scalar(select(func.max(JournalModel.seq)).where(JournalModel.run_id == run_id))
                 counter = self._seq[run_id] = itertools.count((last or 0) + 1)
-            return next(counter)
+            first = next(counter)
+            for _ in range(count - 1):
+                next(counter)
+            return first
 
     # -- token cache (secret material) ---------------------------------------------
 
@@ -580,34 +577,8 @@ def _set_bookmark(session: Session, connector: str, value: str | None) -> None:
     session.flush()  # written now, so a later failure in the same transaction takes it back
 
 
-def _upsert_link(session: Session, connector: str, link: tuple[str, str, str, str], now: datetime) -> None:
-    source_id, target_id, login, origin = link
-    row = session.get(LinkModel, (connector, source_id))
-    if row is None:
-        session.add(
-            LinkModel(
-                connector=connector,
-                source_id=source_id,
-                target_id=target_id,
-                login=login,
-                origin=origin,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-    else:
-        row.target_id, row.login, row.origin, row.updated_at = target_id, login, origin, now
-        row.disabled_at = row.delete_due = None  # a leaver who came back is active again
-        row.kept = False
-    session.flush()
-
-
 def _connector_row(row: ConnectorModel) -> ConnectorRow:
     return ConnectorRow(row.name, row.profile_text, row.created_at, row.updated_at)
-
-
-def _link(row: LinkModel) -> Link:
-    return Link(row.source_id, row.target_id, row.login, row.origin, row.created_at, row.updated_at, row.held_since, row.disabled_at, row.delete_due, bool(row.kept))
 
 
 def _run_row(row: RunModel) -> RunRow:

@@ -40,6 +40,33 @@ def test_killed_after_a_write_landed_then_rerun_leaves_exactly_one_user_each(ws:
     assert [r.status for r in store.runs("contoso")] == ["ok", "aborted"]
 
 
+@pytest.mark.slow  # child processes
+def test_intents_go_out_a_batch_ahead_of_the_writes_and_a_kill_leaves_each_one_resolved(ws: Workspace) -> None:
+    ws.write_profile(concurrency=3, adaptive_concurrency=False)  # a fixed limit: one batch of 6 intents, every user's
+    users = {f"user{n}@contoso.com" for n in range(1, 7)}
+    ws.set_users([ident(n) for n in range(1, 7)])
+
+    killed = ws.subprocess("--json", "run", "--profile", str(ws.profile), "--yes", env={KILL_AFTER_WRITES_ENV: "2"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    landed = set(ws.logins())
+    assert len(landed) == 2
+    store = ws.store()
+    # the batch's intents were recorded before its first write went out: the writes that
+    # never started are in the journal too, and so is the write the kill cut off
+    unfinished = {j.login for j in store.unfinished_intents("contoso")}
+    assert users - landed <= unfinished and unfinished & landed
+
+    rerun = ws.run()
+    assert rerun.exit_code == 0, rerun.stdout
+    assert Counter(a["login"] for a in ws.accounts()) == dict.fromkeys(users, 1)
+    notes = {r["login"]: r["note"] for r in rerun.json["recovered"]}
+    assert all("had landed in the target; linked it" in notes[login] for login in unfinished & landed)
+    assert all("never reached the target" in notes[login] for login in users - landed)
+    assert rerun.json["counts"]["create"] == 4
+    assert store.unfinished_intents("contoso") == []
+    assert {sid: link.origin for sid, link in store.links("contoso").items()} == {f"id-{n}": "created" for n in range(1, 7)}
+
+
 def test_killed_during_an_adoption_converges_too(ws: Workspace) -> None:
     ws.write_profile(concurrency=1)
     ws.seed({"login": "user1", "email": "old@example.org"})

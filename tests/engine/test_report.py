@@ -77,3 +77,27 @@ def test_run_needs_a_name_or_a_profile(ws: Workspace) -> None:
     assert result.exit_code == 2 and "name a connector, or give --profile FILE" in result.stderr
     unknown = ws.cli("plan", "nope", json_output=False)
     assert unknown.exit_code == 2
+
+
+def test_the_json_report_is_streamed_in_small_pieces_and_is_the_same_document(ws: Workspace) -> None:
+    import json
+
+    import syncframe.testing
+    from syncframe.connector import load_profile_file
+    from syncframe.engine import ConnectorRunner
+    from syncframe.engine.report_json import iter_report_json
+    from syncframe.plugins import get_plugin_manager
+
+    ws.seed({"login": "user2", "email": "x@example.org"}, {"login": "user3"}, {"login": "max", "email": "user3@contoso.com"})
+    ws.set_users([ident(n, display_name=f"Jürgen {n}") for n in range(1, 1201)] + [ident(9999, extra={"guest": True})])
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing])
+    report = ConnectorRunner(load_profile_file(ws.profile, pm, "contoso"), pm, ws.store()).plan().report
+    expected = json.loads(json.dumps(report.to_dict(), default=str, ensure_ascii=False))
+    assert len(expected["items"]) == 1201 and expected["conflicts"] and expected["changes"]  # the guest is a skip
+
+    pieces = list(iter_report_json(report))
+    assert json.loads("".join(pieces)) == expected
+    assert max(len(p) for p in pieces) < len("".join(pieces)) / 4, "the items are written a few at a time"
+    # the CLI prints exactly this document, names unescaped
+    printed = ws.plan()
+    assert printed.json == expected and "Jürgen 1200" in printed.stdout

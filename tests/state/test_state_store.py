@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 
 from syncframe import ItemKind
 from syncframe.errors import ConfigError
-from syncframe.state import ConnectorRow, JournalRow, Link, RunRow, StateStore
+from syncframe.state import ConnectorRow, JournalOutcome, JournalRow, Link, RunRow, StateStore
 from syncframe.state.models import LockModel
 
 
@@ -100,6 +100,37 @@ def test_journal_intent_then_outcome_with_link(store):
     assert isinstance(link, Link)
     assert (link.source_id, link.target_id, link.login, link.origin) == ("s1", "42", "anna@contoso.com", "created")
     assert store.links("other") == {}
+
+
+def test_a_batch_of_intents_then_a_batch_of_outcomes_each_in_one_call(store):
+    run_id = store.start_run("contoso", "sync", "run")
+    store.journal_outcome(store.journal_intent(run_id, "contoso", {"kind": "adopt", "source_id": "s0", "login": "old"}), True, link=("s0", "40", "old", "adopted"))
+    created = store.links("contoso")["s0"].created_at
+    items = [{"kind": ItemKind.CREATE, "source_id": f"s{n}", "login": f"u{n}@contoso.com"} for n in (1, 2, 3)]
+    ids = store.journal_intents(run_id, "contoso", items)
+    assert [(j.id, j.seq, j.login, j.state) for j in store.journal(run_id)[1:]] == [
+        (ids[0], 2, "u1@contoso.com", "intent"),
+        (ids[1], 3, "u2@contoso.com", "intent"),
+        (ids[2], 4, "u3@contoso.com", "intent"),
+    ]
+    store.journal_outcomes([
+        JournalOutcome(ids[0], True, result={"target_id": "41"}, link=("s1", "41", "u1@contoso.com", "created")),
+        JournalOutcome(ids[1], False, error="HTTP 500"),
+        JournalOutcome(ids[2], True, link=("s0", "40", "renamed", "adopted")),  # an existing link, updated
+        JournalOutcome(ids[2], True, unlink="s1"),  # the last change to a link wins
+    ])
+    assert [(j.state, j.error) for j in store.journal(run_id)[1:]] == [("ok", None), ("failed", "HTTP 500"), ("ok", None)]
+    links = store.links("contoso")
+    assert sorted(links) == ["s0"] and (links["s0"].login, links["s0"].created_at) == ("renamed", created)
+    assert store.journal_intents(run_id, "contoso", []) == []
+
+
+def test_a_batch_of_outcomes_naming_an_unknown_entry_records_none_of_them(store):
+    run_id = store.start_run("contoso", "sync", "run")
+    [jid] = store.journal_intents(run_id, "contoso", [{"kind": "create", "source_id": "s1", "login": "a"}])
+    with pytest.raises(KeyError):
+        store.journal_outcomes([JournalOutcome(jid, True, link=("s1", "1", "a", "created")), JournalOutcome(jid + 999, True)])
+    assert [j.state for j in store.journal(run_id)] == ["intent"] and store.links("contoso") == {}
 
 
 def test_journal_outcome_updates_and_drops_links(store):
