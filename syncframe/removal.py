@@ -29,6 +29,12 @@ class RemovalPolicy:
         """When an account disabled at ``disabled_at`` is due for deletion (None: never)."""
         return disabled_at + timedelta(days=self.grace_days) if self.grace_days is not None else None
 
+    @property
+    def dates_deletions(self) -> bool:
+        """Whether a leaver's due date deletes it: not under ``"disable"``, which deletes
+        only what a person releases (a date left from an earlier grace period included)."""
+        return not self.disable or self.grace_days is not None
+
     def __str__(self) -> str:
         if not self.disable:
             return "delete"

@@ -54,14 +54,19 @@ def leaver_of(link: Any, account: Account) -> Leaver | None:
     return Leaver(link.source_id, account.login, account.target_id, disabled_at, link.delete_due, bool(getattr(link, "kept", False)))
 
 
-def judge_leaver(item: PlanItem, leaver: Leaver, now: datetime) -> Leaver:
+def judge_leaver(item: PlanItem, leaver: Leaver, now: datetime, dates_deletions: bool = True, released: bool = False) -> Leaver:
     """Turn a disabled leaver's removal item into DELETE when due, else leave it a SKIP
-    that says what it waits for. Returns the leaver with its state for the report."""
+    that says what it waits for. Returns the leaver with its state for the report.
+
+    :param dates_deletions: False under ``removal = "disable"``: a due date left from an
+        earlier grace period deletes nobody; only a person's ``release`` does.
+    :param released: a person released this leaver (``syncframe release``) for this run.
+    """
     since = f"disabled since {leaver.disabled_at:%Y-%m-%d}"
     if leaver.kept:
         item.reason = f"{item.reason}; {since}, kept disabled by a person (syncframe keep --undo lets it be deleted)"
         return _with_state(leaver, "kept")
-    if leaver.delete_due is None:
+    if leaver.delete_due is None or not (dates_deletions or released):
         item.reason = f"{item.reason}; {since}; removal disables only: kept until released (syncframe release)"
         return _with_state(leaver, "undated")
     if leaver.delete_due <= now:
@@ -79,12 +84,24 @@ def comeback(item: PlanItem, link: Any) -> PlanItem:
         return item
     if item.kind not in (ItemKind.NOOP, ItemKind.UPDATE, ItemKind.RENAME):
         return item
-    if item.account is not None and not item.account.enabled and "enabled" not in item.changes:
-        item.changes["enabled"] = [False, True]
+    since = f"disabled since {link.disabled_at:%Y-%m-%d}"
     if item.kind is ItemKind.NOOP:
         item.kind = ItemKind.UPDATE
-    item.reason = f"back in the directory before its deletion (disabled since {link.disabled_at:%Y-%m-%d}): re-enable; {item.reason}"
+    # back but disabled in the directory (include_disabled): enabling would let them sign in
+    if not _enabled_in_source(item):
+        item.reason = f"back in the directory before its deletion ({since}), but disabled there: stays disabled; {item.reason}"
+        return item
+    if item.account is not None and not item.account.enabled and "enabled" not in item.changes:
+        item.changes["enabled"] = [False, True]
+    item.reason = f"back in the directory before its deletion ({since}): re-enable; {item.reason}"
     return item
+
+
+def _enabled_in_source(item: PlanItem) -> bool:
+    """Whether the source (and the target's mapping of it) wants the account enabled."""
+    if item.identity is not None and not item.identity.enabled:
+        return False
+    return (item.desired or {}).get("enabled", True) is not False
 
 
 def disable_note(due: datetime | None) -> str:

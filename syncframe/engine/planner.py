@@ -204,7 +204,7 @@ class Planner:
                 item.notices = list(self.target.notices(item))
             items.append(item)
 
-        leavers = self._removals(view, out_of_scope, index, links, items)
+        leavers = self._removals(view, out_of_scope, index, links, items, released_logins)
         for source_id, target_id in sorted(index.stale.items()):
             if source_id not in view or source_id in out_of_scope:
                 fate = "the link is kept while the target's list is in doubt" if doubt else "the link is dropped"
@@ -367,7 +367,7 @@ class Planner:
             item.reason = f"{c.match.reason}: update {', '.join(sorted(changes))}"
         return item
 
-    def _removals(self, view: Mapping[str, Identity], out_of_scope: Mapping[str, str], index: TargetIndex, links: Mapping[str, Any], items: list[PlanItem]) -> list[Leaver]:
+    def _removals(self, view: Mapping[str, Identity], out_of_scope: Mapping[str, str], index: TargetIndex, links: Mapping[str, Any], items: list[PlanItem], released_logins: Mapping[str, str]) -> list[Leaver]:
         """Linked users missing from the view or out of scope: in mode sync, DELETE, or
         DISABLE first (``removal``); a disabled leaver is deleted once due. Returns the
         disabled leavers still missing."""
@@ -391,9 +391,12 @@ class Planner:
             elif self.mode != "sync":
                 item.reason = f"{why}; mode {self.mode} never removes users"
             else:
-                leaver = leaver_of(links.get(source_id), account)
+                link = links.get(source_id)
+                leaver = leaver_of(link, account)
                 if leaver is not None:
-                    leavers.append(judge_leaver(item, leaver, self.now))
+                    # a release names the login the link recorded (a rename by hand may differ)
+                    released = any(fold(str(name)) in released_logins for name in (account.login, getattr(link, "login", "")))
+                    leavers.append(judge_leaver(item, leaver, self.now, self.removal.dates_deletions, released))
                 elif self.removal.disable:
                     item.kind = ItemKind.DISABLE
                     due = self.removal.due(self.now)

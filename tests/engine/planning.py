@@ -49,6 +49,7 @@ def make_plan(
     foreign: Mapping[str, Any] | None = None,
     removal: str = "delete",
     now: datetime | None = None,
+    released_logins: Mapping[str, str] | None = None,
 ) -> SyncPlan:
     accounts = list(accounts)
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=list(plugins))
@@ -57,7 +58,7 @@ def make_plan(
     # scope is the source's call; the test source's rules decide it here
     read = ReadResult(tuple(scoped(identities, scope or {})), complete=complete, reason=reason)
     planner = Planner("t", mode, target, pm, context, guard=guard, protected_logins=protected, removal=parse_removal(removal), now=now)
-    return planner.plan(read, {}, accounts, links or {}, allow_removals=allow_removals, foreign=foreign)
+    return planner.plan(read, {}, accounts, links or {}, allow_removals=allow_removals, released_logins=released_logins, foreign=foreign)
 
 
 def only(plan: SyncPlan, source_id: str):  # type: ignore[no-untyped-def]

@@ -91,3 +91,61 @@ def test_a_doubtful_target_list_holds_disables_too() -> None:
     # the target lists only 5 of 20 linked accounts: its list is doubted, nothing removed
     plan = make_plan(people[1:], accounts[:5], links, removal=GRACE, now=DAY0)
     assert plan.listing_doubt and not [i for i in plan.items if i.kind in (ItemKind.DISABLE, ItemKind.DELETE)]
+
+
+# --- review of issue 21: cases where an account could be enabled or deleted wrongly ---
+
+
+def test_a_leaver_back_but_disabled_in_the_source_is_not_enabled() -> None:
+    """include_disabled: a leaver reappears disabled in the directory; the account must
+    stay disabled (re-enabling it would let a disabled directory user sign in)."""
+    people, accounts, links = world()
+    links["s1"] = leaver(links["s1"], DAY0, DAY0 + timedelta(days=30))
+    accounts[0] = disabled(accounts[0])
+    back_disabled = dataclasses.replace(people[0], enabled=False)
+    plan = make_plan([back_disabled, *people[1:]], accounts, links, removal=GRACE, scope={"include_disabled": True}, now=DAY0 + timedelta(days=3))
+    item = only(plan, "s1")
+    assert "enabled" not in item.changes, item.changes
+    assert item.kind is not ItemKind.CREATE and item.target_id == accounts[0].target_id
+    # it is no leaver any more (its link is active again), and its account is not deleted
+    assert plan.leavers == [] and plan.counts()["delete"] == 0
+
+
+def test_removal_switched_to_disable_never_deletes_a_leaver_dated_before() -> None:
+    """removal = "disable" means no deletion without a person; a leaver dated under an
+    earlier grace period must wait for a release, not be deleted when its old date comes."""
+    people, accounts, links = world()
+    links["s1"] = leaver(links["s1"], DAY0, DAY0 + timedelta(days=30))
+    accounts[0] = disabled(accounts[0])
+    plan = make_plan(people[1:], accounts, links, removal="disable", now=DAY0 + timedelta(days=31))
+    assert only(plan, "s1").kind is ItemKind.SKIP and not plan.writes
+    assert [l.state for l in plan.leavers] == ["undated"]
+
+
+def test_an_incomplete_read_deletes_no_due_leaver_and_disables_nobody() -> None:
+    people, accounts, links = world()
+    links["s1"] = leaver(links["s1"], DAY0, DAY0 + timedelta(days=30))
+    accounts[0] = disabled(accounts[0])
+    plan = make_plan(people[2:], accounts, links, removal=GRACE, complete=False, reason="paging failed", now=DAY0 + timedelta(days=40))
+    assert only(plan, "s1").kind is ItemKind.HELD and only(plan, "s2").kind is ItemKind.HELD
+    assert not [i for i in plan.writes if i.kind in (ItemKind.DELETE, ItemKind.DISABLE)]
+    assert plan.guard.releasable is False
+
+
+def test_a_due_leaver_who_comes_back_in_that_run_is_re_enabled_not_deleted() -> None:
+    people, accounts, links = world()
+    due = DAY0 + timedelta(days=30)
+    links["s1"] = leaver(links["s1"], DAY0, due)
+    accounts[0] = disabled(accounts[0])
+    plan = make_plan(people, accounts, links, removal=GRACE, now=due + timedelta(days=1))
+    item = only(plan, "s1")
+    assert item.kind is ItemKind.UPDATE and item.changes == {"enabled": [False, True]}
+    assert plan.counts()["delete"] == 0 and plan.counts()["create"] == 0
+
+
+def test_under_removal_disable_a_released_leaver_is_still_deleted() -> None:
+    people, accounts, links = world()
+    links["s1"] = leaver(links["s1"], DAY0, DAY0 + timedelta(days=1))  # the release made it due
+    accounts[0] = disabled(accounts[0])
+    plan = make_plan(people[1:], accounts, links, removal="disable", now=DAY0 + timedelta(days=2), released_logins={"user1@contoso.com": "alice"})
+    assert only(plan, "s1").kind is ItemKind.DELETE
