@@ -13,6 +13,7 @@ _STATES = {
     "waiting": "waiting",
     "kept": "kept (syncframe keep)",
     "undated": "kept until released",
+    "enabled": "enabled again by hand: kept until released",
     "due": "due: deleted by the next run",
     "disabling": "disabled by this run",
 }

@@ -31,6 +31,7 @@ class Leaver:
     delete_due: datetime | None
     kept: bool = False
     #: "waiting" (for its due date), "kept", "undated" (removal = "disable"),
+    #: "enabled" (enabled again by hand in the target: kept until released),
     #: "due" (deleted by this run, guard permitting) or "disabling" (disabled by this run)
     state: str = "waiting"
 
@@ -54,18 +55,23 @@ def leaver_of(link: Any, account: Account) -> Leaver | None:
     return Leaver(link.source_id, account.login, account.target_id, disabled_at, link.delete_due, bool(getattr(link, "kept", False)))
 
 
-def judge_leaver(item: PlanItem, leaver: Leaver, now: datetime, dates_deletions: bool = True, released: bool = False) -> Leaver:
+def judge_leaver(item: PlanItem, leaver: Leaver, now: datetime, dates_deletions: bool = True, released: bool = False, enabled: bool = False) -> Leaver:
     """Turn a disabled leaver's removal item into DELETE when due, else leave it a SKIP
     that says what it waits for. Returns the leaver with its state for the report.
 
     :param dates_deletions: False under ``removal = "disable"``: a due date left from an
         earlier grace period deletes nobody; only a person's ``release`` does.
     :param released: a person released this leaver (``syncframe release``) for this run.
+    :param enabled: the account is enabled in the target: a person enabled it again by hand.
     """
     since = f"disabled since {leaver.disabled_at:%Y-%m-%d}"
     if leaver.kept:
         item.reason = f"{item.reason}; {since}, kept disabled by a person (syncframe keep --undo lets it be deleted)"
         return _with_state(leaver, "kept")
+    if enabled and not released:
+        # someone turned the account back on: it is in use, and no due date deletes it
+        item.reason = f"{item.reason}; {since}, but enabled again by hand in the target: not deleted until released (syncframe release)"
+        return _with_state(leaver, "enabled")
     if leaver.delete_due is None or not (dates_deletions or released):
         item.reason = f"{item.reason}; {since}; removal disables only: kept until released (syncframe release)"
         return _with_state(leaver, "undated")

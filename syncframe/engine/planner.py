@@ -396,7 +396,7 @@ class Planner:
                 if leaver is not None:
                     # a release names the login the link recorded (a rename by hand may differ)
                     released = any(fold(str(name)) in released_logins for name in (account.login, getattr(link, "login", "")))
-                    leavers.append(judge_leaver(item, leaver, self.now, self.removal.dates_deletions, released))
+                    leavers.append(judge_leaver(item, leaver, self.now, self.removal.dates_deletions, released, account.enabled))
                 elif self.removal.disable:
                     item.kind = ItemKind.DISABLE
                     due = self.removal.due(self.now)

@@ -20,7 +20,8 @@ The JSON document (``kind`` is ``plan`` or ``run``)::
       "listing_doubt": null,            # why the target's list was not believed, if it was not
       "waiting_for_deletion": [{"login", "source_id", "target_id", "disabled_at", "delete_due",
                                 "kept", "state"}],   # disabled leavers, soonest due first; state:
-                                        # waiting | kept | undated | due (deleted by this run) |
+                                        # waiting | kept | undated | enabled (again, by hand: kept
+                                        # until released) | due (deleted by this run) |
                                         # disabling (disabled by this run)
       "conflicts": [{"source_id", "username", "login", "reason", "candidates"}],
       "changes": [{"kind", "login", "rename_from", "changes": {field: [old, new]}, "applied"}],

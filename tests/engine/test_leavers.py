@@ -149,3 +149,14 @@ def test_under_removal_disable_a_released_leaver_is_still_deleted() -> None:
     accounts[0] = disabled(accounts[0])
     plan = make_plan(people[1:], accounts, links, removal="disable", now=DAY0 + timedelta(days=2), released_logins={"user1@contoso.com": "alice"})
     assert only(plan, "s1").kind is ItemKind.DELETE
+
+
+def test_a_leaver_enabled_again_by_hand_is_not_deleted_when_due_unless_released() -> None:
+    people, accounts, links = world()
+    due = DAY0 + timedelta(days=30)
+    links["s1"] = leaver(links["s1"], DAY0, due)  # the account in the target is enabled again
+    plan = make_plan(people[1:], accounts, links, removal=GRACE, now=due + timedelta(days=1))
+    assert only(plan, "s1").kind is ItemKind.SKIP and "enabled again by hand" in only(plan, "s1").reason
+    assert [l.state for l in plan.leavers] == ["enabled"] and not plan.writes
+    released = make_plan(people[1:], accounts, links, removal=GRACE, now=due + timedelta(days=1), released_logins={"user1@contoso.com": "alice"})
+    assert only(released, "s1").kind is ItemKind.DELETE
