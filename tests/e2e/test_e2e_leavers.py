@@ -183,3 +183,122 @@ def test_release_deletes_one_now_and_keep_keeps_one_indefinitely(lab: Lab) -> No
     at(lab, "2027-06-01T09:00:00Z", "keep", CONNECTOR, "ben@contoso.onmicrosoft.com", "--undo", "--as", "bob")
     gone = run(lab, path, "2027-06-01T10:00:00Z")
     assert logins(gone, "delete") == ["ben@contoso.onmicrosoft.com"] and "ben@contoso.onmicrosoft.com" not in lab.accounts()  # type: ignore[operator]
+
+
+# --- review of issue 21: accounts enabled, deleted or lost when they must not be -------
+
+
+def test_a_leaver_back_but_disabled_in_the_directory_stays_disabled(lab: Lab) -> None:
+    """include_disabled = true: a leaver restored in Entra but still disabled there keeps
+    the account disabled (same id), is no leaver any more, and is not created again."""
+    text = render_profile("MSUSER", "pascom", {**lab.source_section(), "include_disabled": True}, lab.target_section(), title="Leavers", extra={"mode": "sync", "concurrency": 2, "removal": GRACE})
+    path = lab.root / f"{CONNECTOR}.toml"
+    path.write_text(text, encoding="utf-8")
+    before = imported(lab, path)["ben@contoso.onmicrosoft.com"]
+    lab.remove(BEN)
+    assert logins(run(lab, path, DAY0), "disable") == ["ben@contoso.onmicrosoft.com"]
+
+    lab.directory(person(2, "ben", "Ben Baker", enabled=False))
+    back = run(lab, path, "2027-01-06T09:00:00Z")
+    assert back["counts"]["create"] == 0 and back["waiting_for_deletion"] == []
+    ben = lab.accounts()["ben@contoso.onmicrosoft.com"]  # type: ignore[index]
+    assert ben["enabled"] is False and ben["id"] == before["id"]
+    # past the old due date nothing deletes him: he is in the directory
+    later = run(lab, path, "2027-03-01T09:00:00Z")
+    assert later["counts"]["delete"] == 0 and lab.accounts()["ben@contoso.onmicrosoft.com"]["enabled"] is False  # type: ignore[index]
+
+
+def test_switching_removal_to_disable_keeps_waiting_leavers_until_released(lab: Lab) -> None:
+    path = profile(lab)
+    imported(lab, path)
+    lab.remove(ANNA)
+    assert logins(run(lab, path, DAY0), "disable") == ["anna@contoso.onmicrosoft.com"]
+
+    disable_only = profile(lab, removal="disable")
+    late = run(lab, disable_only, "2027-03-01T09:00:00Z")
+    assert late["counts"]["delete"] == 0 and "anna@contoso.onmicrosoft.com" in lab.accounts()  # type: ignore[operator]
+    assert [(w["login"], w["state"]) for w in late["waiting_for_deletion"]] == [("anna@contoso.onmicrosoft.com", "undated")]
+    # a person's release still deletes it
+    at(lab, "2027-03-01T09:00:00Z", "release", CONNECTOR, "anna@contoso.onmicrosoft.com", "--as", "alice")
+    gone = run(lab, disable_only, "2027-03-01T10:00:00Z")
+    assert logins(gone, "delete") == ["anna@contoso.onmicrosoft.com"] and "anna@contoso.onmicrosoft.com" not in lab.accounts()  # type: ignore[operator]
+
+
+def test_a_leaver_renamed_by_hand_while_waiting_is_deleted_by_id_when_due(lab: Lab) -> None:
+    path = profile(lab)
+    imported(lab, path)
+    lab.remove(ANNA)
+    run(lab, path, DAY0)
+    lab.pascom.instance.update("anna@contoso.onmicrosoft.com", {"003use_name": "anna.old@contoso.onmicrosoft.com"})  # type: ignore[union-attr]
+
+    waiting = run(lab, path, "2027-01-11T09:00:00Z")
+    assert not waiting["changes"] and [w["state"] for w in waiting["waiting_for_deletion"]] == ["waiting"]
+    due = run(lab, path, "2027-01-31T09:00:00Z")
+    assert due["counts"]["delete"] == 1 and due["counts"]["create"] == 0
+    assert set(lab.accounts()) == {"admin", "ben@contoso.onmicrosoft.com", "carl@contoso.onmicrosoft.com"}  # type: ignore[arg-type]
+
+
+def test_a_leaver_re_enabled_by_hand_while_waiting_is_not_deleted(lab: Lab) -> None:
+    """A person who enables the account again in pascom wants it: the due date does not
+    delete it (a release does)."""
+    path = profile(lab)
+    imported(lab, path)
+    lab.remove(ANNA)
+    run(lab, path, DAY0)
+    lab.pascom.instance.update("anna@contoso.onmicrosoft.com", {"003use_enabled": True})  # type: ignore[union-attr]
+
+    due = run(lab, path, "2027-01-31T09:00:00Z")
+    assert due["counts"]["delete"] == 0 and lab.accounts()["anna@contoso.onmicrosoft.com"]["enabled"] is True  # type: ignore[index]
+    assert [(w["login"], w["state"]) for w in due["waiting_for_deletion"]] == [("anna@contoso.onmicrosoft.com", "enabled")]
+    at(lab, "2027-02-01T09:00:00Z", "release", CONNECTOR, "anna@contoso.onmicrosoft.com", "--as", "alice")
+    assert logins(run(lab, path, "2027-02-01T10:00:00Z"), "delete") == ["anna@contoso.onmicrosoft.com"]
+
+
+def test_a_leaver_whose_account_vanished_while_waiting_is_forgotten_and_created_anew_on_return(lab: Lab) -> None:
+    path = profile(lab)
+    before = imported(lab, path)["anna@contoso.onmicrosoft.com"]
+    lab.remove(ANNA)
+    run(lab, path, DAY0)
+    lab.pascom.instance.delete("anna@contoso.onmicrosoft.com")  # type: ignore[union-attr]
+
+    after = run(lab, path, "2027-01-05T09:00:00Z")
+    assert after["counts"]["delete"] == 0 and after["waiting_for_deletion"] == []
+    assert at(lab, "2027-01-05T09:00:00Z", "keep", CONNECTOR, "anna@contoso.onmicrosoft.com", expect=None) is not None
+    lab.directory(ANNA)
+    back = run(lab, path, "2027-01-06T09:00:00Z")
+    assert logins(back, "create") == ["anna@contoso.onmicrosoft.com"]
+    assert lab.accounts()["anna@contoso.onmicrosoft.com"]["id"] != before["id"]  # type: ignore[index]
+
+
+def test_an_incomplete_read_deletes_and_disables_nobody_while_leavers_are_due(lab: Lab) -> None:
+    path = profile(lab)
+    imported(lab, path)
+    lab.remove(ANNA)
+    run(lab, path, DAY0)
+    lab.remove(BEN)
+    lab.graph.simulator.switches.fail_page(1, 400, times=1_000_000)  # type: ignore[union-attr]  # every listing fails
+    broken = run(lab, path, "2027-02-01T09:00:00Z", expect=None)
+    accounts = lab.accounts()
+    assert accounts is not None and "anna@contoso.onmicrosoft.com" in accounts and accounts["ben@contoso.onmicrosoft.com"]["enabled"] is True
+    assert broken is not None and broken["status"] != "ok" and broken["counts"]["delete"] == 0 and broken["counts"]["disable"] == 0, broken["status"]
+
+
+def test_a_malformed_syncframe_now_is_a_clear_error_and_writes_nothing(lab: Lab) -> None:
+    path = profile(lab)
+    imported(lab, path)
+    lab.remove(ANNA)
+    result = CliRunner().invoke(cli, ["--state", str(lab.state), "--json", "run", CONNECTOR, "--profile", str(path), "--yes"], env={**lab.environment(), "SYNCFRAME_NOW": "31.01.2027"})
+    assert result.exit_code != 0 and "SYNCFRAME_NOW" in result.output + result.stderr and "Traceback" not in result.output + result.stderr
+    assert lab.accounts()["anna@contoso.onmicrosoft.com"]["enabled"] is True  # type: ignore[index]
+    history = CliRunner().invoke(cli, ["--state", str(lab.state), "history", CONNECTOR], env={**lab.environment(), "SYNCFRAME_NOW": "soon"})
+    assert history.exit_code != 0 and "SYNCFRAME_NOW" in history.output + history.stderr
+
+
+def test_release_of_a_login_that_is_no_leaver_nor_held_records_nothing(lab: Lab) -> None:
+    path = profile(lab)
+    imported(lab, path)
+    result = CliRunner().invoke(cli, ["--state", str(lab.state), "--json", "release", CONNECTOR, "carl@contoso.onmicrosoft.com", "--as", "alice"], env={**lab.environment(), "SYNCFRAME_NOW": DAY0})
+    assert result.exit_code != 0
+    history = at(lab, DAY0, "history", CONNECTOR)
+    assert not [e for e in history if e["entry"] == "decision"]
+    assert logins(run(lab, path, DAY0), "delete") == []
