@@ -160,3 +160,13 @@ def test_a_leaver_enabled_again_by_hand_is_not_deleted_when_due_unless_released(
     assert [l.state for l in plan.leavers] == ["enabled"] and not plan.writes
     released = make_plan(people[1:], accounts, links, removal=GRACE, now=due + timedelta(days=1), released_logins={"user1@contoso.com": "alice"})
     assert only(released, "s1").kind is ItemKind.DELETE
+
+
+def test_removal_switched_to_delete_lets_waiting_leavers_wait_for_their_date() -> None:
+    people, accounts, links = world()
+    due = DAY0 + timedelta(days=30)
+    links["s1"] = leaver(links["s1"], DAY0, due)
+    accounts[0] = disabled(accounts[0])
+    before = make_plan(people[1:], accounts, links, removal="delete", now=due - timedelta(days=1))
+    assert only(before, "s1").kind is ItemKind.SKIP and not before.writes
+    assert only(make_plan(people[1:], accounts, links, removal="delete", now=due), "s1").kind is ItemKind.DELETE
