@@ -64,6 +64,11 @@ def lease_seconds(value: float | None = None) -> float:
     return seconds
 
 
+def clock_marks() -> tuple[float, float]:
+    """Now, by the monotonic and the wall clock (a confirmation must be recent by both)."""
+    return (time.monotonic(), time.time())
+
+
 @dataclass
 class HeldLock:
     """What ``with store.lock(...)`` gives: who holds the lock, and whether it was lost."""
@@ -89,9 +94,14 @@ class HeldLock:
     def describe(self) -> str:
         return describe_holder(self.holder, self.host, self.pid, self.acquired_at)
 
-    def confirmed(self) -> None:
-        """The database just said the lock is ours (monotonic and wall-clock time noted)."""
-        self._confirmed = (time.monotonic(), time.time())
+    def confirmed(self, asked: tuple[float, float] | None = None) -> None:
+        """The database said the lock is ours.
+
+        :param asked: :func:`clock_marks` taken *before* the question was put (default:
+            now). A process frozen between the database's answer and this call must not
+            count the freeze as confirmed time: the lease may have lapsed meanwhile.
+        """
+        self._confirmed = asked or clock_marks()
 
     def ensure(self) -> None:
         """Raise :class:`~syncframe.errors.LockLostError` unless the lock is still ours.
@@ -102,13 +112,14 @@ class HeldLock:
         call from any thread.
         """
         if not self.lost.is_set() and self.verify is not None and not self._fresh():
+            asked = clock_marks()
             try:
                 still_ours = self.verify()
             except Exception as exc:  # cannot tell: writing on would be a guess
                 log.error("could not check the run lock of connector %r: %s", self.connector, exc)
                 still_ours = False
             if still_ours:
-                self.confirmed()
+                self.confirmed(asked)
             else:
                 self.lost.set()
         if self.lost.is_set():
@@ -179,6 +190,7 @@ class _Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
+            asked = clock_marks()
             try:
                 still_ours = self._beat()
             except Exception as exc:  # a busy or briefly unreachable database: try again next beat
@@ -189,7 +201,7 @@ class _Heartbeat:
                 if self._held.store_failure is None:  # else the run's one error line names the store
                     log.error("lost the run lock of connector %r", self._held.connector)
                 return
-            self._held.confirmed()
+            self._held.confirmed(asked)
 
 
 def _write_lock_row(session: Session, held: HeldLock, expires_at: datetime) -> None:
@@ -264,6 +276,7 @@ def lease_lock(
     # a confirmed lease has at least a third of its time left (see _verify_lease):
     # half of that is a safe while in which it cannot have been taken over
     held.fresh_for = lease_seconds / 6
+    asked = clock_marks()
     with write() as session:  # BEGIN IMMEDIATE on SQLite: one claimant at a time
         current = session.execute(select(LockModel).where(LockModel.connector == connector)).scalar_one_or_none()
         if current is not None:
@@ -278,7 +291,7 @@ def lease_lock(
                 "lease expired" if expired else "process gone",
             )
         _write_lock_row(session, held, held.acquired_at + lease)
-    held.confirmed()
+    held.confirmed(asked)
     try:
         with _Heartbeat(held, lease_seconds / 3, lambda: _renew(write, held, lease)):
             yield held

@@ -218,3 +218,30 @@ def test_lock_across_processes_and_takeover_after_sigkill(store):
     assert answer == "ACQUIRED"
     with store.lock("contoso"):
         pass
+
+
+def test_a_confirmation_dates_from_the_question_not_the_answer() -> None:
+    """A process frozen between the database's "still yours" and noting it (SIGSTOP, a
+    suspended VM) must not count the freeze as confirmed time: its next write asks again.
+    The beat below answers yes, then "freezes" past the fresh window before returning."""
+    import threading
+
+    from syncframe.errors import LockLostError
+    from syncframe.state.locks import HeldLock, _Heartbeat, utcnow
+
+    held = HeldLock("contoso", "test", "host", os.getpid(), utcnow(), fresh_for=0.2)
+    asked: list[str] = []
+    held.verify = lambda: asked.append("verify") or False  # another run has taken it over since
+    answered = threading.Event()
+
+    def beat() -> bool:
+        answered.set()
+        time.sleep(0.4)  # frozen after the answer, past fresh_for
+        return True
+
+    with _Heartbeat(held, 0.01, beat):
+        assert answered.wait(5)
+        time.sleep(0.5)  # the beat returned and its confirmation was noted
+    with pytest.raises(LockLostError):
+        held.ensure()
+    assert asked == ["verify"], "ensure trusted a confirmation older than its fresh window"
