@@ -17,6 +17,7 @@ at its k-th write, or to make the user list come back short.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import subprocess
@@ -114,6 +115,10 @@ class WriteTrap:
                     fire, self.fired = True, True
         if fire and self.when in ("before", "instead"):
             assert self.action is not None
+            # the whole request first: a client stopped between its headers and its body
+            # (urllib3 sends them apart) would have its write served only once it resumes
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length) if length else b"")
             self.action()
         if fire and self.when == "instead":
             start_response("503 Service Unavailable", [("Content-Type", "application/json"), ("Content-Length", "2")])
