@@ -1,0 +1,120 @@
+"""Every way out of applying a plan records the outcomes it buffered (journal batching):
+the state store is never left behind the target by a run that could still write to it,
+and no write starts after the applying thread gave up."""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import syncframe.testing
+from syncframe import PlanItem, hookimpl
+from syncframe.connector import load_profile
+from syncframe.engine import ConnectorRunner
+from syncframe.plugins import get_plugin_manager
+from syncframe.testing import KILL_AFTER_WRITES_ENV, FileTarget, FileTargetSchema
+
+from .conftest import Workspace, ident
+
+USERS = 10
+#: users 11..20: their source ids sort as their numbers do (the order writes go in)
+NUMBERS = range(11, 11 + USERS)
+
+
+class _CtrlCInAHook:
+    """An observer during which Ctrl-C arrives (KeyboardInterrupt on the applying thread)."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.seen: list[str] = []
+
+    @hookimpl
+    def syncframe_item_applied(self, item: PlanItem) -> None:
+        self.seen.append(str(item.login))
+        if len(self.seen) == self.at:
+            raise KeyboardInterrupt
+
+
+class _JunkTarget(FileTarget):
+    """A target plugin with a bug: after creating user 14 it answers with a string, not an Account."""
+
+    def apply(self, item: PlanItem) -> Any:
+        account = super().apply(item)
+        return "done" if item.login == "user14@contoso.com" else account
+
+
+class _JunkPlugin:
+    @hookimpl
+    def syncframe_register_targets(self, register: Any) -> None:
+        register("junk", _JunkTarget, FileTargetSchema)
+
+
+def _journal_states(ws: Workspace) -> dict[str, str]:
+    store = ws.store()
+    [run] = store.runs("contoso")
+    return {str(j.login): j.state for j in store.journal(run.id)}
+
+
+def test_ctrl_c_inside_a_hook_stops_the_run_and_records_every_outcome(ws: Workspace) -> None:
+    observer = _CtrlCInAHook(at=3)
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing, observer])
+    connector = load_profile(ws.write_profile(concurrency=1, adaptive_concurrency=False), pm, "contoso")
+    ws.set_users([ident(i) for i in NUMBERS])
+    try:
+        outcome = ConnectorRunner(connector, pm, ws.store()).run()
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the run instead of stopping it as SIGTERM does")
+
+    assert outcome.report.status == "aborted" and outcome.exit_code == 1
+    landed = ws.logins()
+    assert 3 <= len(landed) < USERS, "the run stopped soon after Ctrl-C"
+    states = _journal_states(ws)
+    assert "intent" not in states.values(), states  # the buffered outcomes were recorded
+    assert {login for login, state in states.items() if state == "ok"} == set(landed)
+    assert {link.login for link in ws.store().links("contoso").values()} == set(landed), "the store is not behind the target"
+    assert sorted(observer.seen) == sorted(landed), "the hook saw every write that landed"
+
+
+def test_a_plugin_bug_on_the_applying_thread_records_the_buffered_outcomes_and_starts_no_more_writes(ws: Workspace) -> None:
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing, _JunkPlugin()])
+    text = ws.write_profile(concurrency=1, adaptive_concurrency=False).replace('type = "memory"', 'type = "junk"')
+    connector = load_profile(text, pm, "contoso")
+    ws.set_users([ident(i) for i in NUMBERS])
+    with pytest.raises(AttributeError):
+        ConnectorRunner(connector, pm, ws.store()).run()
+
+    landed = ws.logins()
+    assert landed[:4] == [f"user{i}@contoso.com" for i in range(11, 15)]
+    # one write at a time; the one already handed to the pool may have started, none after it
+    assert len(landed) <= 5, landed
+    states = _journal_states(ws)
+    assert [states[f"user{i}@contoso.com"] for i in range(11, 14)] == ["ok"] * 3, states  # buffered before the bug: recorded
+    assert {link.login for link in ws.store().links("contoso").values()} >= {f"user{i}@contoso.com" for i in range(11, 14)}
+    # the next run resolves user 14's open intent once and converges
+    rerun = ws.run()
+    assert rerun.exit_code == 0, rerun.stdout
+    assert Counter(ws.logins()) == {f"user{i}@contoso.com": 1 for i in NUMBERS}
+
+
+@pytest.mark.slow  # a child process
+def test_a_kill_with_many_outcomes_buffered_is_resolved_once_each(ws: Workspace) -> None:
+    ws.write_profile(concurrency=4, adaptive_concurrency=False)
+    ws.set_users([ident(i) for i in range(1, 41)])
+    killed = ws.subprocess("--json", "run", "--profile", str(ws.profile), "--yes", env={KILL_AFTER_WRITES_ENV: "20"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    landed = ws.logins()
+    assert len(landed) >= 20
+    store = ws.store()
+    open_intents = store.unfinished_intents("contoso")
+    assert open_intents, "the kill left intents for the next run"
+
+    rerun = ws.run()
+    assert rerun.exit_code == 0, rerun.stdout
+    assert Counter(a["login"] for a in ws.accounts()) == {f"user{i}@contoso.com": 1 for i in range(1, 41)}
+    assert store.unfinished_intents("contoso") == []
+    assert {link.login for link in store.links("contoso").values()} == set(ws.logins()), "no lost links"
+    notes = [r["login"] for r in rerun.json["recovered"]]
+    assert len(notes) == len(set(notes)) == len(open_intents), "each open intent resolved once"
