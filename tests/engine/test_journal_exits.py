@@ -4,7 +4,12 @@ and no write starts after the applying thread gave up."""
 
 from __future__ import annotations
 
+import json
+import os
 import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from typing import Any
 
@@ -118,3 +123,38 @@ def test_a_kill_with_many_outcomes_buffered_is_resolved_once_each(ws: Workspace)
     assert {link.login for link in store.links("contoso").values()} == set(ws.logins()), "no lost links"
     notes = [r["login"] for r in rerun.json["recovered"]]
     assert len(notes) == len(set(notes)) == len(open_intents), "each open intent resolved once"
+
+
+@pytest.mark.slow  # a child process, signalled half way
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_run_signalled_half_way_prints_a_parseable_report_and_journals_every_write(ws: Workspace, sig: signal.Signals) -> None:
+    ws.target_extra = {"latency": 0.05}
+    ws.write_profile(concurrency=2, adaptive_concurrency=False)
+    ws.set_users([ident(i) for i in range(100, 140)])
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from syncframe.cli import main; main()", "--json", "run", "--profile", str(ws.profile), "--yes"],
+        env={**os.environ, **ws.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(ws.logins()) < 6 and child.poll() is None:
+            time.sleep(0.02)
+        assert child.poll() is None, "the run ended before the signal"
+        child.send_signal(sig)
+        stdout, stderr = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+
+    assert child.returncode == 1, (stdout, stderr)
+    report = json.loads(stdout)  # the streamed report is one whole JSON document
+    assert report["status"] == "aborted" and report["bookmark"] is False
+    landed = ws.logins()
+    assert 6 <= len(landed) < 40
+    assert report["applied"] == len(landed) and report["applied"] + report["not_applied"] == 40
+    store = ws.store()
+    assert store.unfinished_intents("contoso") == [], "every intent got its outcome"
+    assert {link.login for link in store.links("contoso").values()} == set(landed), "the store is not behind the target"
