@@ -208,7 +208,11 @@ class Applier:
         # intents whose writes never started (the run stopped) end as "not applied"
         for item, journal_id in journaled:
             finished.add(self._outcome(item, journal_id, _NOT_STARTED, plan))
-        finished.record(self.store)
+        try:
+            finished.record(self.store)
+        except KeyboardInterrupt:  # its transaction rolled back: once more, or these outcomes are lost
+            self._interrupt()
+            finished.record(self.store)
         if self.stop.is_set():
             self.result.interrupted = True
         self.result.not_applied += sum(1 for _ in queue)

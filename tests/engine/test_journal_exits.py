@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 import syncframe.testing
 from syncframe import PlanItem, hookimpl
@@ -157,4 +158,35 @@ def test_a_run_signalled_half_way_prints_a_parseable_report_and_journals_every_w
     assert report["applied"] == len(landed) and report["applied"] + report["not_applied"] == 40
     store = ws.store()
     assert store.unfinished_intents("contoso") == [], "every intent got its outcome"
+    assert {link.login for link in store.links("contoso").values()} == set(landed), "the store is not behind the target"
+
+
+@pytest.mark.parametrize("latency", [0.1, 0.0], ids=["a-batch-half-way", "the-last-batch"])
+def test_ctrl_c_while_outcomes_are_being_journaled_loses_none_of_them(ws: Workspace, latency: float) -> None:
+    """Ctrl-C lands inside the transaction that records a batch of outcomes (one that
+    half a second of slow writes filled, or the last): it rolls back, and the batch is
+    recorded again before the run reports."""
+    ws.target_extra = {"latency": latency}
+    store = ws.store()
+    interrupted: list[str] = []
+
+    def ctrl_c_on_the_first_outcome_batch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not interrupted and statement.lstrip().upper().startswith("UPDATE JOURNAL"):
+            interrupted.append(statement)
+            raise KeyboardInterrupt
+
+    event.listen(store.engine, "before_cursor_execute", ctrl_c_on_the_first_outcome_batch)
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing])
+    connector = load_profile(ws.write_profile(concurrency=1, adaptive_concurrency=False), pm, "contoso")
+    ws.set_users([ident(i) for i in NUMBERS])
+    try:
+        outcome = ConnectorRunner(connector, pm, store).run()
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the run instead of stopping it as SIGTERM does")
+
+    assert interrupted, "the outcome batch was interrupted"
+    assert outcome.report.status == "aborted"
+    landed = ws.logins()
+    assert landed and (len(landed) < USERS if latency else len(landed) == USERS)
+    assert store.unfinished_intents("contoso") == [], "the interrupted batch was recorded after all"
     assert {link.login for link in store.links("contoso").values()} == set(landed), "the store is not behind the target"
