@@ -182,7 +182,12 @@ class Applier:
                     try:
                         if not journaled and not self._halted():
                             batch = list(itertools.islice(queue, INTENTS_AHEAD * self._in_flight_limit()))
-                            journaled.extend(zip(batch, self.store.journal_intents(self.run_id, self.name, [i.to_dict() for i in batch])))
+                            try:
+                                journal_ids = self.store.journal_intents(self.run_id, self.name, [i.to_dict() for i in batch])
+                            except BaseException:  # taken from the queue, never journaled: never written
+                                self.result.not_applied += len(batch)
+                                raise
+                            journaled.extend(zip(batch, journal_ids))
                         # the pool is kept busy: the limit's slots (in _write) decide what runs at once
                         while journaled and len(pending) < 2 * self._in_flight_limit() and not self._halted():
                             item, journal_id = journaled.popleft()

@@ -190,3 +190,33 @@ def test_ctrl_c_while_outcomes_are_being_journaled_loses_none_of_them(ws: Worksp
     assert landed and (len(landed) < USERS if latency else len(landed) == USERS)
     assert store.unfinished_intents("contoso") == [], "the interrupted batch was recorded after all"
     assert {link.login for link in store.links("contoso").values()} == set(landed), "the store is not behind the target"
+
+
+def test_ctrl_c_while_intents_are_being_journaled_counts_every_write_as_applied_or_not(ws: Workspace) -> None:
+    """Ctrl-C lands inside the transaction that records the next batch of intents: those
+    writes never start, and the report still accounts for every one of them."""
+    store = ws.store()
+    batches: list[str] = []
+
+    def ctrl_c_on_the_second_intent_batch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO JOURNAL"):
+            batches.append(statement)
+            if len(batches) == 2:
+                raise KeyboardInterrupt
+
+    event.listen(store.engine, "before_cursor_execute", ctrl_c_on_the_second_intent_batch)
+    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing])
+    connector = load_profile(ws.write_profile(concurrency=1, adaptive_concurrency=False), pm, "contoso")
+    ws.set_users([ident(i) for i in NUMBERS])
+    try:
+        outcome = ConnectorRunner(connector, pm, store).run()
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped the run instead of stopping it as SIGTERM does")
+
+    report = outcome.report
+    assert report.status == "aborted"
+    landed = ws.logins()
+    assert len(landed) <= 2, "only the first batch of intents (2 x 1 in flight) could be written"
+    assert store.unfinished_intents("contoso") == []
+    counts = report.to_dict()
+    assert counts["applied"] == len(landed) and counts["applied"] + counts["not_applied"] == USERS, "every write is accounted for"
