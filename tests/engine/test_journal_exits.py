@@ -21,6 +21,7 @@ from syncframe import PlanItem, hookimpl
 from syncframe.connector import load_profile
 from syncframe.engine import ConnectorRunner
 from syncframe.plugins import get_plugin_manager
+from syncframe.state import StateStore
 from syncframe.testing import KILL_AFTER_WRITES_ENV, FileTarget, FileTargetSchema
 
 from .conftest import Workspace, ident
@@ -161,21 +162,18 @@ def test_a_run_signalled_half_way_prints_a_parseable_report_and_journals_every_w
     assert {link.login for link in store.links("contoso").values()} == set(landed), "the store is not behind the target"
 
 
-@pytest.mark.parametrize("latency", [0.1, 0.0], ids=["a-batch-half-way", "the-last-batch"])
-def test_ctrl_c_while_outcomes_are_being_journaled_loses_none_of_them(ws: Workspace, latency: float) -> None:
-    """Ctrl-C lands inside the transaction that records a batch of outcomes (one that
-    half a second of slow writes filled, or the last): it rolls back, and the batch is
-    recorded again before the run reports."""
-    ws.target_extra = {"latency": latency}
-    store = ws.store()
-    interrupted: list[str] = []
+def _run_with_ctrl_c_in_a_statement(ws: Workspace, store: StateStore, starts: str, nth: int) -> Any:
+    """Run the connector (one write at a time); Ctrl-C lands while the ``nth`` SQL
+    statement starting with ``starts`` is about to run on the state store."""
+    seen: list[str] = []
 
-    def ctrl_c_on_the_first_outcome_batch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if not interrupted and statement.lstrip().upper().startswith("UPDATE JOURNAL"):
-            interrupted.append(statement)
-            raise KeyboardInterrupt
+    def ctrl_c(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(starts):
+            seen.append(statement)
+            if len(seen) == nth:
+                raise KeyboardInterrupt
 
-    event.listen(store.engine, "before_cursor_execute", ctrl_c_on_the_first_outcome_batch)
+    event.listen(store.engine, "before_cursor_execute", ctrl_c)
     pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing])
     connector = load_profile(ws.write_profile(concurrency=1, adaptive_concurrency=False), pm, "contoso")
     ws.set_users([ident(i) for i in NUMBERS])
@@ -183,8 +181,19 @@ def test_ctrl_c_while_outcomes_are_being_journaled_loses_none_of_them(ws: Worksp
         outcome = ConnectorRunner(connector, pm, store).run()
     except KeyboardInterrupt:
         pytest.fail("Ctrl-C escaped the run instead of stopping it as SIGTERM does")
+    assert len(seen) >= nth, "Ctrl-C landed"
+    return outcome
 
-    assert interrupted, "the outcome batch was interrupted"
+
+@pytest.mark.parametrize("latency", [0.1, 0.0], ids=["a-batch-half-way", "the-last-batch"])
+def test_ctrl_c_while_outcomes_are_being_journaled_loses_none_of_them(ws: Workspace, latency: float) -> None:
+    """Ctrl-C lands inside the transaction that records a batch of outcomes (one that
+    half a second of slow writes filled, or the last): it rolls back, and the batch is
+    recorded again before the run reports."""
+    ws.target_extra = {"latency": latency}
+    store = ws.store()
+    outcome = _run_with_ctrl_c_in_a_statement(ws, store, "UPDATE JOURNAL", nth=1)
+
     assert outcome.report.status == "aborted"
     landed = ws.logins()
     assert landed and (len(landed) < USERS if latency else len(landed) == USERS)
@@ -196,24 +205,8 @@ def test_ctrl_c_while_intents_are_being_journaled_counts_every_write_as_applied_
     """Ctrl-C lands inside the transaction that records the next batch of intents: those
     writes never start, and the report still accounts for every one of them."""
     store = ws.store()
-    batches: list[str] = []
+    report = _run_with_ctrl_c_in_a_statement(ws, store, "INSERT INTO JOURNAL", nth=2).report
 
-    def ctrl_c_on_the_second_intent_batch(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO JOURNAL"):
-            batches.append(statement)
-            if len(batches) == 2:
-                raise KeyboardInterrupt
-
-    event.listen(store.engine, "before_cursor_execute", ctrl_c_on_the_second_intent_batch)
-    pm = get_plugin_manager(load_entrypoints=False, extra_plugins=[syncframe.testing])
-    connector = load_profile(ws.write_profile(concurrency=1, adaptive_concurrency=False), pm, "contoso")
-    ws.set_users([ident(i) for i in NUMBERS])
-    try:
-        outcome = ConnectorRunner(connector, pm, store).run()
-    except KeyboardInterrupt:
-        pytest.fail("Ctrl-C escaped the run instead of stopping it as SIGTERM does")
-
-    report = outcome.report
     assert report.status == "aborted"
     landed = ws.logins()
     assert len(landed) <= 2, "only the first batch of intents (2 x 1 in flight) could be written"
