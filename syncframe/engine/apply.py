@@ -26,7 +26,11 @@ applying thread touches the state
 store; worker threads only call ``target.apply``, so the target must be safe to
 call from several threads.
 A :class:`~syncframe.errors.FatalSyncError` stops the run at once: no new write
-starts, writes already in flight finish and are recorded.
+starts, writes already in flight finish and are recorded. Ctrl-C wherever it lands
+on the applying thread (a hook, a journal transaction) stops it the same way. Any
+other error there (a plugin's bug, the state store failing) stops further writes too;
+what was in flight and buffered is recorded while the store still answers, then the
+error is raised.
 """
 
 from __future__ import annotations
