@@ -213,3 +213,27 @@ def test_ctrl_c_while_intents_are_being_journaled_counts_every_write_as_applied_
     assert store.unfinished_intents("contoso") == []
     counts = report.to_dict()
     assert counts["applied"] == len(landed) and counts["applied"] + counts["not_applied"] == USERS, "every write is accounted for"
+
+
+@pytest.mark.slow  # a child process
+def test_a_kill_among_removals_with_outcomes_buffered_leaves_no_link_to_a_removed_account(ws: Workspace) -> None:
+    ws.write_profile(concurrency=3, adaptive_concurrency=False, guard={"max_per_run": 100, "max_percent": 100, "min_allowed": 0})
+    ws.set_users([ident(i) for i in NUMBERS])
+    assert ws.run().exit_code == 0
+    staying = list(NUMBERS)[:4]
+    ws.set_users([ident(i) for i in staying])  # six leave: six removals
+
+    killed = ws.subprocess("--json", "run", "--profile", str(ws.profile), "--yes", env={KILL_AFTER_WRITES_ENV: "3"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert 4 < len(ws.logins()) < USERS, "the kill came half way through the removals"
+    store = ws.store()
+    open_intents = store.unfinished_intents("contoso")
+    assert open_intents
+
+    rerun = ws.run()
+    assert rerun.exit_code == 0, rerun.stdout
+    assert ws.logins() == [f"user{i}@contoso.com" for i in staying]
+    assert store.unfinished_intents("contoso") == []
+    assert {link.login for link in store.links("contoso").values()} == set(ws.logins()), "no link names a removed account"
+    recovered = [r["login"] for r in rerun.json["recovered"]]
+    assert sorted(recovered) == sorted({j.login for j in open_intents}) and len(recovered) == len(open_intents)
