@@ -26,7 +26,11 @@ applying thread touches the state
 store; worker threads only call ``target.apply``, so the target must be safe to
 call from several threads.
 A :class:`~syncframe.errors.FatalSyncError` stops the run at once: no new write
-starts, writes already in flight finish and are recorded.
+starts, writes already in flight finish and are recorded. Ctrl-C wherever it lands
+on the applying thread (a hook, a journal transaction) stops it the same way. Any
+other error there (a plugin's bug, the state store failing) stops further writes too;
+what was in flight and buffered is recorded while the store still answers, then the
+error is raised.
 """
 
 from __future__ import annotations
@@ -177,36 +181,69 @@ class Applier:
         pending: dict[Future[Any], tuple[PlanItem, int]] = {}
         finished = _Finished()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"syncframe-{self.name}") as pool:
-            while True:
-                if not journaled and not self._halted():
-                    batch = list(itertools.islice(queue, INTENTS_AHEAD * self._in_flight_limit()))
-                    journaled.extend(zip(batch, self.store.journal_intents(self.run_id, self.name, [i.to_dict() for i in batch])))
-                # the pool is kept busy: the limit's slots (in _write) decide what runs at once
-                while journaled and len(pending) < 2 * self._in_flight_limit() and not self._halted():
-                    item, journal_id = journaled.popleft()
-                    pending[pool.submit(self._write, item)] = (item, journal_id)
-                if not pending:
-                    break
-                try:
-                    done, _ = wait(pending, timeout=finished.wait_at_most(), return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    # Ctrl-C: start nothing new, record what is in flight, then report
-                    self.stop.set()
-                    self.result.interrupted = True
-                    continue
-                for future in done:
-                    item, journal_id = pending.pop(future)
-                    finished.add(self._outcome(item, journal_id, future.result(), plan))
-                    self.progress(1, total)
-                if finished.due():
-                    self.store.journal_outcomes(finished.take())
+            try:
+                while True:
+                    try:
+                        if not journaled and not self._halted():
+                            batch = list(itertools.islice(queue, INTENTS_AHEAD * self._in_flight_limit()))
+                            try:
+                                journal_ids = self.store.journal_intents(self.run_id, self.name, [i.to_dict() for i in batch])
+                            except BaseException:  # taken from the queue, never journaled: never written
+                                self.result.not_applied += len(batch)
+                                raise
+                            journaled.extend(zip(batch, journal_ids))
+                        # the pool is kept busy: the limit's slots (in _write) decide what runs at once
+                        while journaled and len(pending) < 2 * self._in_flight_limit() and not self._halted():
+                            item, journal_id = journaled.popleft()
+                            pending[pool.submit(self._write, item)] = (item, journal_id)
+                        if not pending:
+                            break
+                        done, _ = wait(pending, timeout=finished.wait_at_most(), return_when=FIRST_COMPLETED)
+                        for future in done:
+                            item, journal_id = pending.pop(future)
+                            finished.add(self._outcome(item, journal_id, future.result(), plan))
+                            self.progress(1, total)
+                        if finished.due():
+                            finished.record(self.store)
+                    except KeyboardInterrupt:
+                        # Ctrl-C, wherever it lands: start nothing new, record what is in flight, then report
+                        self._interrupt()
+            except BaseException:
+                # the applying thread gave up (a plugin's bug, the state store failing): no
+                # further write starts, and what is buffered or in flight is recorded if the store still can
+                self._fatal.set()
+                self._settle(pending, finished, plan)
+                raise
         # intents whose writes never started (the run stopped) end as "not applied"
         for item, journal_id in journaled:
             finished.add(self._outcome(item, journal_id, _NOT_STARTED, plan))
-        self.store.journal_outcomes(finished.take())
+        try:
+            finished.record(self.store)
+        except KeyboardInterrupt:  # its transaction rolled back: once more, or these outcomes are lost
+            self._interrupt()
+            finished.record(self.store)
         if self.stop.is_set():
             self.result.interrupted = True
         self.result.not_applied += sum(1 for _ in queue)
+
+    def _interrupt(self) -> None:
+        self.stop.set()
+        self.result.interrupted = True
+
+    def _settle(self, pending: dict[Future[Any], tuple[PlanItem, int]], finished: "_Finished", plan: SyncPlan) -> None:
+        """After an error on the applying thread: journal the writes in flight and the
+        buffered outcomes, as far as the store still answers (the error itself is raised
+        by the caller; an intent left open is the next run's recovery's)."""
+        for future in list(wait(pending).done):
+            item, journal_id = pending.pop(future)
+            try:
+                finished.add(self._outcome(item, journal_id, future.result(), plan))
+            except Exception:
+                log.exception("the outcome of %s %s could not be recorded", item.kind.value, item.login)
+        try:
+            finished.record(self.store)
+        except Exception as exc:  # most often the very failure being raised: said once, by the caller
+            log.debug("the buffered journal outcomes could not be recorded: %s", exc)
 
     def _write(self, item: PlanItem) -> Any:
         """Runs on a worker thread: only the target is called here."""
@@ -267,6 +304,8 @@ class Applier:
     def _observe(self, item: PlanItem) -> None:
         try:
             self.hooks.item_applied(item, self.context)
+        except KeyboardInterrupt:  # Ctrl-C while a hook ran: the run stops, this outcome is still recorded
+            self._interrupt()
         except Exception:  # an observer's bug must not fail the run
             log.exception("a syncframe_item_applied hook failed")
 
@@ -291,9 +330,11 @@ class _Finished:
     def due(self) -> bool:
         return len(self._items) >= OUTCOME_BATCH or (bool(self._items) and time.monotonic() - self._since >= OUTCOME_DELAY)
 
-    def take(self) -> list[JournalOutcome]:
-        items, self._items = self._items, []
-        return items
+    def record(self, journal: Journal) -> None:
+        """Journal the gathered outcomes; they are dropped only once recorded (a failed
+        or interrupted transaction leaves them for the next try)."""
+        journal.journal_outcomes(self._items)
+        self._items = []
 
 
 def _describe(exc: BaseException) -> str:
