@@ -8,10 +8,8 @@ the test cuts (every connection closed, new ones refused) once some users have b
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from typing import Iterator
 
@@ -19,77 +17,22 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from syncframe.state import StateStore
+from tcp_proxy import CuttableProxy
 
 from .conftest import Workspace, ident
 
 USERS = 60
 
 
-class CuttableProxy:
-    """Forwards TCP connections from a loopback port to ``upstream`` until :meth:`cut`."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._cut = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._cut.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            server = socket.create_connection(self.upstream)
-            with self._lock:
-                if self._cut.is_set():  # cut while connecting: this one goes too
-                    client.close()
-                    server.close()
-                    continue
-                self._sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> None:
-        """The database is gone: open connections drop, new ones are refused."""
-        self._cut.set()
-        self._listener.close()
-        with self._lock:
-            for s in self._sockets:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-
-
 @pytest.fixture
 def proxied(postgres_url: str) -> Iterator[tuple[str, CuttableProxy]]:
     """The test schema's URL through a proxy in front of the server."""
     url = make_url(postgres_url)
-    proxy = CuttableProxy((url.host or "127.0.0.1", url.port or 5432))
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     try:
         yield url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), proxy
     finally:
-        proxy.cut()
+        proxy.close()
 
 
 @pytest.mark.slow  # a child process, cut off half way

@@ -18,7 +18,6 @@ import json
 import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -34,6 +33,7 @@ from syncframe.cli import cli
 from syncframe.state import StateStore
 from syncframe.testing import generate_identities, target_accounts
 from syncframe.worker.database import queue_conninfo
+from tcp_proxy import CuttableProxy
 
 from .conftest import PLUGIN_ENV, child_env, events, memory_profile, seed_memory_connector, syncframe_argv
 
@@ -145,77 +145,6 @@ def test_sigterm_mid_run_aborts_between_writes_and_the_next_worker_converges(slo
     assert _logins(tmp_path) == EVERYONE
     with StateStore.open(state) as store:
         assert "running" not in [r.status for r in store.runs("slow")]
-
-
-class CuttableProxy:
-    """A loopback TCP proxy to the PostgreSQL server that can be cut (every
-    connection dropped, new ones closed at once, as while a server restarts) and
-    restored."""
-
-    def __init__(self, host: str, port: int):
-        self.upstream = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.up = threading.Event()
-        self.up.set()
-        self.closing = False
-        self.pairs: list[tuple[socket.socket, socket.socket]] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.closing:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up.is_set():
-                client.close()
-                continue
-            try:
-                server = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.pairs.append((client, server))
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def cut(self) -> int:
-        self.up.clear()
-        with self.lock:
-            pairs, self.pairs = self.pairs, []
-        for pair in pairs:
-            for s in pair:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
-        return len(pairs)
-
-    def restore(self) -> None:
-        self.up.set()
-
-    def close(self) -> None:
-        self.closing = True
-        self.cut()
-        self.listener.close()
 
 
 def test_a_worker_cut_off_from_its_database_mid_run_reconnects_and_converges(slow_connector: str, tmp_path: Path) -> None:
