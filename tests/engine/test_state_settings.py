@@ -12,19 +12,16 @@ import signal
 import stat
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from syncframe.state import StateStore
 
 from .conftest import Workspace, ident
 
-POSTGRES = os.environ.get("SYNCFRAME_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 def one_line_error(result, exit_code: int, *words: str) -> str:
@@ -79,32 +76,12 @@ def test_a_store_from_a_newer_version_is_refused(ws: Workspace) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_urls_work_with_the_default_driver(ws: Workspace, pg_url: str) -> None:
+def test_postgresql_urls_work_with_the_default_driver(ws: Workspace, postgres_url: str) -> None:
     """``postgresql://`` as the guide shows it (psycopg 3, SQLAlchemy's default driver)."""
-    assert pg_url.startswith("postgresql://")
+    assert postgres_url.startswith("postgresql://")
     ws.set_users([ident(1)])
-    assert ws.cli("--state", pg_url, "run", "--profile", str(ws.profile), "--yes").json["status"] == "ok"
-    assert [r.status for r in StateStore.open(pg_url).runs()] == ["ok"]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema on the test server, as a plain ``postgresql://`` URL."""
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - no server: skip outside CI
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip(f"no PostgreSQL server: {exc}")
-    try:
-        yield make_url(POSTGRES).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    assert ws.cli("--state", postgres_url, "run", "--profile", str(ws.profile), "--yes").json["status"] == "ok"
+    assert [r.status for r in StateStore.open(postgres_url).runs()] == ["ok"]
 
 
 @pytest.fixture
